@@ -1,0 +1,39 @@
+# Bousla: `make run` to start everything, `make test` to check everything.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BOUSLA := $(VENV)/bin/bousla
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: setup train run test lint bench
+
+# The virtual environment, rebuilt when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml requirements.lock scripts/find-python310
+	@python310=$$(scripts/find-python310) || exit 2; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Creating $(VENV) with $$python310"; rm -rf $(VENV); $$python310 -m venv $(VENV) || exit 2; \
+	fi; \
+	echo "Installing pinned dependencies (about 2 minutes the first time)..."; \
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat && \
+	$(PY) -m pip check && touch $@
+
+setup: $(VENV)/.installed
+
+train: setup
+	$(BOUSLA) train
+
+run: setup
+	$(BOUSLA) run
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check bot tests
+	$(VENV)/bin/ruff format --check bot tests
+
+bench: setup
+	$(BOUSLA) bench all

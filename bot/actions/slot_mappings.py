@@ -1,0 +1,42 @@
+"""Global slot validation, run by Rasa after every message (before the next action).
+
+It shows the consent notice on first contact, together with the answer to the
+person's first message and never instead of it: Rasa sends messages from this action
+first, then predicts the answer as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker, ValidationAction
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.db import channel_of, in_session
+from bot.privacy import NOTICE_VERSION, record_notice_shown
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateSlotMappings(ValidationAction):
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.get_slot("consent_notice_version") != NOTICE_VERSION:
+            dispatcher.utter_message(response="utter_consent_notice")
+            events.append(SlotSet("consent_notice_version", NOTICE_VERSION))
+            try:
+                await in_session(
+                    lambda session: record_notice_shown(
+                        session, person_id=tracker.sender_id, channel=channel_of(tracker)
+                    )
+                )
+            except Exception:  # the notice is shown even if the record fails; logged
+                logger.exception("Could not record the consent notice for %s", tracker.sender_id)
+        return events

@@ -1,0 +1,1 @@
+"""Counsellors' dashboard and the local web chat (FastAPI, port 8000)."""

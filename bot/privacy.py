@@ -1,0 +1,47 @@
+"""Privacy by default (Moroccan law 09-08): consent notice versions and consent records."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Consent, utcnow
+from bot.storage.people import ensure_person
+
+# Bump when the wording of `utter_consent_notice` changes in substance: everybody sees
+# the new notice once, and the record says which version each person was shown.
+NOTICE_VERSION = "2026-11"
+# How long conversations and profiles are kept (see `utter_consent_notice`).
+RETENTION_DAYS = 365
+
+
+def record_notice_shown(session: Session, *, person_id: str, channel: str) -> None:
+    """Record that the consent notice of `NOTICE_VERSION` was shown (once per version)."""
+    ensure_person(session, person_id=person_id, channel=channel)
+    already = session.execute(
+        select(Consent.id).where(
+            Consent.person_id == person_id,
+            Consent.kind == "notice",
+            Consent.version == NOTICE_VERSION,
+        )
+    ).first()
+    if already is None:
+        session.add(
+            Consent(person_id=person_id, kind="notice", version=NOTICE_VERSION, at=utcnow())
+        )
+
+
+def record_profile_consent(
+    session: Session, *, person_id: str, channel: str, granted: bool
+) -> None:
+    """Record the person's answer to "may I keep your answers?" before the profile form."""
+    ensure_person(session, person_id=person_id, channel=channel)
+    session.add(
+        Consent(
+            person_id=person_id,
+            kind="profile",
+            version=NOTICE_VERSION,
+            granted=granted,
+            at=utcnow(),
+        )
+    )

@@ -1,0 +1,115 @@
+"""Settings from the environment, in one place.
+
+Every process (Rasa server, action server, dashboard, CLI) reads its configuration
+through `get_settings()`. Secrets for a channel are optional: a channel without them
+is disabled with one log line instead of crashing the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseSettings, Field, validator
+
+from bot import PROJECT_ROOT
+
+DEV_SECRET_KEY = "bousla-dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    # Storage
+    database_url: str | None = Field(None, env="DATABASE_URL")
+    redis_url: str | None = Field(None, env="REDIS_URL")
+    var_dir: Path = Field(PROJECT_ROOT / "var", env="BOUSLA_VAR_DIR")
+
+    environment: str = Field("development", env="BOUSLA_ENV")
+    # Pseudonyms, sessions and the Rasa API token are derived from this key.
+    secret_key: str = Field(DEV_SECRET_KEY, env="BOUSLA_SECRET_KEY")
+
+    # Processes
+    host: str = Field("127.0.0.1", env="BOUSLA_HOST")
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    actions_port: int = Field(5055, env="ACTIONS_PORT")
+    dashboard_port: int = Field(8000, env="DASHBOARD_PORT")
+    rasa_url: str | None = Field(None, env="RASA_URL")
+    action_server_url: str | None = Field(None, env="ACTION_SERVER_URL")
+    public_url: str | None = Field(None, env="PUBLIC_URL")
+
+    # WhatsApp through Twilio
+    twilio_account_sid: str | None = Field(None, env="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(None, env="TWILIO_AUTH_TOKEN")
+    twilio_whatsapp_from: str | None = Field(None, env="TWILIO_WHATSAPP_FROM")
+    twilio_base_url: str = Field("https://api.twilio.com", env="TWILIO_BASE_URL")
+
+    # Telegram
+    telegram_bot_token: str | None = Field(None, env="TELEGRAM_BOT_TOKEN")
+    telegram_secret_token: str | None = Field(None, env="TELEGRAM_SECRET_TOKEN")
+    telegram_base_url: str = Field("https://api.telegram.org", env="TELEGRAM_BASE_URL")
+
+    # Content edited by staff
+    catalog_dir: Path = Field(PROJECT_ROOT / "orientation_catalog", env="BOUSLA_CATALOG_DIR")
+    centre_file: Path = Field(PROJECT_ROOT / "centre.yml", env="BOUSLA_CENTRE_FILE")
+    models_dir: Path = Field(PROJECT_ROOT / "models", env="BOUSLA_MODELS_DIR")
+
+    class Config:
+        case_sensitive = False
+
+    @validator("database_url", "redis_url", "public_url", pre=True)
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @validator("database_url")
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        # Heroku-style and SQLAlchemy 1.4 disagree on the scheme name.
+        if value and value.startswith("postgres://"):
+            return "postgresql://" + value[len("postgres://") :]
+        return value
+
+    @validator("secret_key")
+    def _no_development_key_in_production(cls, value: str, values: dict) -> str:
+        if values.get("environment") == "production" and value == DEV_SECRET_KEY:
+            raise ValueError("BOUSLA_SECRET_KEY must be set to a long random value in production")
+        return value
+
+    @property
+    def app_database_url(self) -> str:
+        """The application database: `DATABASE_URL`, or a SQLite file under `var/`."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'bousla.db'}"
+
+    @property
+    def tracker_database_url(self) -> str:
+        """Rasa's tracker store: the same PostgreSQL database, or its own SQLite file.
+
+        SQLite allows one writer at a time, so the tracker gets its own file to keep the
+        Rasa server and the dashboard from waiting on each other.
+        """
+        return self.database_url or f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+
+    @property
+    def rasa_base_url(self) -> str:
+        return self.rasa_url or f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_base_url(self) -> str:
+        return self.action_server_url or f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def rasa_api_token(self) -> str:
+        """Token for Rasa's HTTP API (used by the dashboard), derived from the secret key."""
+        return derive_key(self.secret_key, "rasa-api")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def derive_key(secret: str, purpose: str) -> str:
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,121 @@
+"""Engine, sessions and migrations for the application database.
+
+SQLite by default (a file under `var/`), PostgreSQL when `DATABASE_URL` says so.
+SQLAlchemy 1.4 is the line Rasa 3.6 requires; it is used 2.0-style (`future=True`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database named by the settings cannot be reached; the message says which and why."""
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboard read while the Rasa server writes; busy_timeout waits
+    # for the other writer instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def build_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their folder created and WAL mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, future=True, connect_args={"check_same_thread": False, "timeout": 10}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,  # survive a database restart without failing the next request
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {},
+    )
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    return build_engine(url or get_settings().app_database_url)
+
+
+@lru_cache(maxsize=4)
+def _session_factory(url: str | None) -> sessionmaker:
+    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session committed on success and rolled back on error."""
+    session: Session = _session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def check_connection(url: str) -> None:
+    """Raise `DatabaseUnavailable` with one clear sentence if `url` cannot be reached."""
+    try:
+        with build_engine(url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUnavailable(
+            f"Cannot reach the database {describe_url(url)} ({reason}); "
+            "check DATABASE_URL or unset it to use the local SQLite file."
+        ) from None
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Apply Alembic migrations up to head (idempotent; safe to call at every start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = url or get_settings().app_database_url
+    check_connection(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Several replicas may start at once: one migrates, the others wait.
+            connection.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,50 @@
+"""People (by pseudonym): creation on first contact and profile updates."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Person, utcnow
+
+PROFILE_FIELDS = (
+    "age",
+    "education",
+    "situation",
+    "goal",
+    "commune",
+    "project_stage",
+    "sector",
+    "amount",
+)
+
+
+def ensure_person(
+    session: Session,
+    *,
+    person_id: str,
+    channel: str,
+    address: str | None = None,
+    language: str | None = None,
+) -> Person:
+    """The person with this pseudonym, created on first contact; `last_seen_at` refreshed."""
+    person = session.get(Person, person_id)
+    now = utcnow()
+    if person is None:
+        person = Person(id=person_id, channel=channel, created_at=now, last_seen_at=now)
+        session.add(person)
+    person.last_seen_at = now
+    if address:
+        person.address = address
+    if language:
+        person.language = language
+    session.flush()
+    return person
+
+
+def profile_summary(person: Person) -> dict[str, object]:
+    """The filled profile fields of a person, for counsellors and matching."""
+    return {
+        field: getattr(person, field)
+        for field in PROFILE_FIELDS
+        if getattr(person, field) is not None
+    }

@@ -1,0 +1,149 @@
+"""Shared fixtures: real databases (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+the real trained model (once per session), trackers and dispatchers for action tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import PROJECT_ROOT
+from bot.settings import get_settings
+from bot.storage import db as storage_db
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+requires_postgres = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL tests)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def reset_postgres(url: str) -> None:
+    """Drop Bousla's and Rasa's tables so migrations start from nothing."""
+    engine = storage_db.build_engine(url)
+    with engine.begin() as connection:
+        for table in inspect(connection).get_table_names():
+            connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
+    """Each test gets its own var/ directory and SQLite database; caches are cleared."""
+    var_dir = tmp_path_factory.mktemp("var")
+    monkeypatch.setenv("BOUSLA_VAR_DIR", str(var_dir))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    storage_db.get_engine.cache_clear()
+    storage_db._session_factory.cache_clear()
+    yield
+    get_settings.cache_clear()
+    storage_db.get_engine.cache_clear()
+    storage_db._session_factory.cache_clear()
+
+
+DATABASE_PARAMS = ["sqlite", pytest.param("postgresql", marks=requires_postgres)]
+
+
+@pytest.fixture(params=DATABASE_PARAMS)
+def database_url(request, monkeypatch) -> str:
+    """The application database, migrated: SQLite, then PostgreSQL when available.
+
+    The URL is also put in DATABASE_URL so that code using the settings sees it.
+    """
+    if request.param == "sqlite":
+        url = get_settings().app_database_url
+    else:
+        url = TEST_DATABASE_URL
+        reset_postgres(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+    storage_db.upgrade_database(url)
+    yield url
+    storage_db.get_engine.cache_clear()
+    storage_db._session_factory.cache_clear()
+
+
+@pytest.fixture
+def session(database_url) -> Iterator[Session]:
+    engine = storage_db.get_engine(database_url)
+    with sessionmaker(bind=engine, future=True)() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The real model, trained once per test session (reused when already up to date)."""
+    from bot.training import train
+
+    return train(quiet=True)
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(
+    sender_id: str = "test-person",
+    text: str = "",
+    intent: str | None = None,
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    channel: str = "rest",
+    intent_ranking: list[dict] | None = None,
+    events: list[dict] | None = None,
+    active_loop: dict | None = None,
+) -> Tracker:
+    """A tracker as the action server receives it after the person wrote `text`."""
+    slots = {"language": "fr", "language_locked": False, **(slots or {})}
+    latest_message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "entities": entities or [],
+        "intent_ranking": intent_ranking or [],
+    }
+    user_event = {
+        "event": "user",
+        "text": text,
+        "parse_data": latest_message,
+        "input_channel": channel,
+    }
+    return Tracker(
+        sender_id=sender_id,
+        slots=slots,
+        latest_message=latest_message,
+        events=(events or []) + [user_event],
+        paused=False,
+        followup_action=None,
+        active_loop=active_loop or {},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def tracker_factory():
+    return make_tracker
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    import yaml
+
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -1,0 +1,141 @@
+"""Action tests with tracker fixtures and CollectingDispatcher (the rasa-demo way)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.actions.fallback import ActionDefaultAskAffirmation
+from bot.actions.handoff import ActionRequestHuman
+from bot.actions.language import ActionDetectLanguage
+from bot.actions.slot_mappings import ValidateSlotMappings
+from bot.privacy import NOTICE_VERSION
+from bot.storage.models import Consent, Handoff
+
+
+def slot_events(events: list[dict]) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "expected"),
+    [
+        ("salam, bghit nl9a khdma", "fr", {"language": "ary_latn"}),
+        ("السلام عليكم بغيت نلقى خدمة", "fr", {"language": "ary"}),
+        ("Bonjour, je cherche une formation", "ary", {"language": "fr"}),
+        ("ok", "ary", {}),  # too short to tell: the language stays
+        ("1", "ary_latn", {}),
+        ("👍", "ary", {}),
+        ("je cherche un travail", "fr", {}),  # unchanged: no event
+    ],
+)
+def test_language_follows_messages_and_sticks_on_short_ones(
+    tracker_factory, dispatcher, text, current, expected
+):
+    tracker = tracker_factory(text=text, intent="seek_job", slots={"language": current})
+    events = ActionDetectLanguage().run(dispatcher, tracker, {})
+    assert slot_events(events) == expected
+    assert dispatcher.messages == []
+
+
+def test_button_payload_does_not_change_the_language(tracker_factory, dispatcher):
+    tracker = tracker_factory(text="/seek_job", intent="seek_job", slots={"language": "ary"})
+    assert ActionDetectLanguage().run(dispatcher, tracker, {}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "expected"),
+    [
+        ("parle-moi en français", "fr", "fr"),
+        ("بالدارجة عافاك", "darija", "ary"),
+        ("hder m3aya b darija", "darija", "ary_latn"),
+        ("ktb b l3arbiya", "ary", "ary"),
+    ],
+)
+def test_change_language_overrides_and_locks(tracker_factory, dispatcher, text, target, expected):
+    tracker = tracker_factory(
+        text=text,
+        intent="change_language",
+        entities=[{"entity": "target_language", "value": target}],
+        slots={"language": "fr" if expected != "fr" else "ary"},
+    )
+    events = slot_events(ActionDetectLanguage().run(dispatcher, tracker, {}))
+    assert events == {"language": expected, "language_locked": True}
+
+
+def test_locked_language_is_kept(tracker_factory, dispatcher):
+    tracker = tracker_factory(
+        text="je cherche un travail",
+        intent="seek_job",
+        slots={"language": "ary", "language_locked": True},
+    )
+    assert ActionDetectLanguage().run(dispatcher, tracker, {}) == []
+
+
+async def test_consent_notice_on_first_contact_is_shown_and_recorded(
+    tracker_factory, dispatcher, session
+):
+    tracker = tracker_factory(sender_id="first-timer", text="salam", intent="greet")
+    events = await ValidateSlotMappings().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_consent_notice"]
+    assert slot_events(events) == {"consent_notice_version": NOTICE_VERSION}
+    consent = session.execute(select(Consent)).scalar_one()
+    assert (consent.person_id, consent.kind, consent.version) == (
+        "first-timer",
+        "notice",
+        NOTICE_VERSION,
+    )
+
+
+async def test_consent_notice_is_not_repeated(tracker_factory, dispatcher, database_url):
+    tracker = tracker_factory(
+        text="bghit khdma", intent="seek_job", slots={"consent_notice_version": NOTICE_VERSION}
+    )
+    events = await ValidateSlotMappings().run(dispatcher, tracker, {})
+    assert dispatcher.messages == []
+    assert events == []
+
+
+def test_fallback_asks_about_the_best_guess(tracker_factory, dispatcher):
+    tracker = tracker_factory(
+        text="khdma formation?",
+        intent="nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.45},
+            {"name": "seek_training", "confidence": 0.41},
+            {"name": "seek_job", "confidence": 0.39},
+        ],
+    )
+    ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_did_you_mean_seek_training"]
+
+
+def test_fallback_asks_to_rephrase_without_a_guess(tracker_factory, dispatcher):
+    tracker = tracker_factory(
+        text="???",
+        intent="nlu_fallback",
+        intent_ranking=[{"name": "nlu_fallback", "confidence": 0.9}, {"name": "thank"}],
+    )
+    ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "reason", "priority"),
+    [("ask_human", "ask_human", "normal"), ("distress", "distress", "urgent")],
+)
+async def test_request_human_queues_a_handoff(
+    tracker_factory, dispatcher, session, intent, reason, priority
+):
+    tracker = tracker_factory(
+        sender_id="p-handoff", text="...", intent=intent, slots={"language": "ary"}, channel="rest"
+    )
+    await ActionRequestHuman().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_queued"]
+    handoff = session.execute(select(Handoff)).scalar_one()
+    assert (handoff.person_id, handoff.reason, handoff.priority, handoff.language) == (
+        "p-handoff",
+        reason,
+        priority,
+        "ary",
+    )

@@ -1,0 +1,68 @@
+"""Every reply exists in the three language variants, each in its own script."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.language import LANGUAGES
+
+ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÿ]")
+
+
+def arabic_share(text: str) -> float:
+    arabic = len(ARABIC_LETTER.findall(text))
+    latin = len(LATIN_LETTER.findall(text))
+    return arabic / (arabic + latin) if arabic + latin else 0.0
+
+
+def variant_texts(variant: dict) -> list[str]:
+    texts = [variant.get("text", "")]
+    texts += [button["title"] for button in variant.get("buttons", [])]
+    return [t for t in texts if t]
+
+
+def language_of(variant: dict) -> str | None:
+    conditions = variant.get("condition") or []
+    values = [c["value"] for c in conditions if c.get("name") == "language"]
+    return values[0] if len(values) == 1 else None
+
+
+def test_every_response_has_exactly_the_three_variants(domain):
+    problems = []
+    for name, variants in domain["responses"].items():
+        languages = sorted(str(language_of(v)) for v in variants)
+        if languages != sorted(LANGUAGES):
+            problems.append(f"{name}: variants {languages}, expected {sorted(LANGUAGES)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_each_variant_is_written_in_its_script(domain):
+    problems = []
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            language = language_of(variant)
+            for text in variant_texts(variant):
+                share = arabic_share(text)
+                if language == "ary" and share < 0.75:
+                    problems.append(f"{name} [ary] is not in Arabic script: {text!r}")
+                if language in ("fr", "ary_latn") and share > 0.0:
+                    problems.append(f"{name} [{language}] is not in Latin script: {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_buttons_are_the_same_in_every_language(domain):
+    """Translating a reply must not change what its buttons do."""
+    for name, variants in domain["responses"].items():
+        payloads = {language_of(v): [b["payload"] for b in v.get("buttons", [])] for v in variants}
+        assert len({tuple(p) for p in payloads.values()}) == 1, name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ana hna", 0.0), ("أنا هنا", 1.0), ("🙂", 0.0)],
+)
+def test_arabic_share(text, expected):
+    assert arabic_share(text) == expected

@@ -1,0 +1,75 @@
+"""The real stack, as a newcomer starts it: three processes, a reply over REST, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.stack import Stack, processes_with_marker
+
+pytestmark = pytest.mark.slow
+
+
+def variant(domain: dict, response: str, language: str) -> str:
+    for candidate in domain["responses"][response]:
+        if candidate["condition"][0]["value"] == language:
+            return candidate["text"]
+    raise KeyError(f"{response}/{language}")
+
+
+@pytest.fixture
+def stack(trained_model, tmp_path):
+    started = Stack(var_dir=tmp_path / "var").start()
+    yield started
+    started.stop()
+
+
+def test_first_conversation_in_three_languages_then_ctrl_c_stops_everything(stack, domain):
+    for sender, message, language in [
+        ("e2e-arabizi", "salam", "ary_latn"),
+        ("e2e-french", "Bonjour", "fr"),
+        ("e2e-arabic", "السلام عليكم", "ary"),
+    ]:
+        texts = [reply.get("text") for reply in stack.say(sender, message)]
+        # The consent notice comes together with the answer, never instead of it.
+        assert texts[0] == variant(domain, "utter_consent_notice", language), texts
+        assert variant(domain, "utter_greet", language) in texts
+        assert variant(domain, "utter_main_menu", language) in texts
+
+    # The notice is shown once; the menu buttons are real buttons.
+    replies = stack.say("e2e-french", "menu")
+    assert variant(domain, "utter_consent_notice", "fr") not in [r.get("text") for r in replies]
+    buttons = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert "/ask_human" in buttons and "/seek_job" in buttons
+
+    health = httpx.get(f"{stack.dashboard_url}/healthz", timeout=5)
+    assert health.status_code == 200 and health.json()["database"] == "ok"
+    assert httpx.get(f"{stack.rasa_url}/", timeout=5).status_code == 200
+    assert httpx.get(f"http://127.0.0.1:{stack.actions_port}/health", timeout=5).status_code == 200
+    chat = httpx.get(f"{stack.dashboard_url}/chat", timeout=5)
+    assert chat.status_code == 200 and "Bousla" in chat.text
+
+    assert stack.interrupt() == 130
+    time.sleep(0.5)
+    assert processes_with_marker(stack.marker) == [], stack.log()[-3000:]
+
+
+def test_when_one_process_dies_the_others_stop_and_the_exit_code_says_so(stack):
+    children = [
+        pid
+        for pid in processes_with_marker(stack.marker)
+        if b"rasa_sdk" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert children, "action server process not found"
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    exit_code = stack.process.wait(timeout=60)
+    assert exit_code != 0
+    time.sleep(0.5)
+    assert processes_with_marker(stack.marker) == [], stack.log()[-3000:]
+    assert "actions stopped" in stack.log()
