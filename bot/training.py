@@ -23,7 +23,10 @@ MODEL_PREFIX = "bousla-"
 def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     files = [root / "domain.yml", root / "config.yml"]
     files += sorted((root / "bot" / "data").rglob("*.yml"))
-    files += sorted((root / "bot" / "language").rglob("*.py"))  # custom NLU components
+    # Bousla's own NLU components and what they use (language detection, safety net).
+    for package in ("language", "nlu"):
+        files += sorted((root / "bot" / package).rglob("*.py"))
+    files += [root / "bot" / "safety.py"]
     return [f for f in files if f.is_file()]
 
 
