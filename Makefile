@@ -36,4 +36,4 @@ lint: setup
 	$(VENV)/bin/ruff format --check bot tests
 
 bench: setup
-	$(BOUSLA) bench all
+	$(BOUSLA) bench rest

@@ -1,4 +1,4 @@
-"""Start the real Bousla stack (`bousla run`) on free ports, for end-to-end tests."""
+"""Start the real Bousla stack (`bousla run`) on free ports, for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -128,3 +128,24 @@ class Stack:
         for pid in processes_with_marker(self.marker):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+SERVICE_MARKERS = {"rasa": b"rasa\x00run", "actions": b"rasa_sdk", "dashboard": b"uvicorn"}
+
+
+def resident_memory_mb(marker: str) -> dict[str, float]:
+    """Resident memory (MB) of each Bousla process started with `marker`."""
+    memory: dict[str, float] = {}
+    for pid in processes_with_marker(marker):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for name, needle in SERVICE_MARKERS.items():
+            if needle in cmdline and b"bot.cli" not in cmdline:
+                rss_kb = next(
+                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")
+                )
+                memory[name] = memory.get(name, 0.0) + rss_kb / 1024
+    return {name: round(mb, 1) for name, mb in sorted(memory.items())}
