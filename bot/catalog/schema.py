@@ -1,0 +1,447 @@
+"""The shape of one programme file of `orientation_catalog/` (pydantic 1.10 models).
+
+Unknown fields are errors (`extra = forbid`) so that a typo ("agemin") never silently drops a
+rule. Every text shown to young people is a `Translated` text with the three languages
+fr / ary (Darija, Arabic script) / ary_latn (Darija, Latin letters). Error messages raised here
+are in plain French: `loader.py` puts the file, line and field in front of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Extra, Field, PydanticValueError, root_validator, validator
+
+LANGUAGES = ("fr", "ary", "ary_latn")
+EDUCATION_LEVELS = ("none", "primary", "college", "lycee", "bac", "bac+2", "bac+3", "bac+5")
+SITUATIONS = ("student", "job_seeker", "employed", "self_employed", "not_in_school")
+PROJECT_STAGES = ("idea", "started", "existing")
+GOALS = ("job", "training", "project", "financing", "listening")
+TRACKS = (
+    "listening",
+    "employability",
+    "training",
+    "entrepreneurship",
+    "financing",
+    "social_inclusion",
+)
+SECTORS = (
+    "agriculture",
+    "crafts",
+    "trade",
+    "services",
+    "industry",
+    "digital",
+    "tourism",
+    "food",
+    "construction",
+    "social_economy",
+)
+STATUSES = ("active", "paused", "ended", "to_confirm")
+OPEN_STATUSES = ("active", "to_confirm")  # may be offered to young people
+
+# Information checked longer ago than this is flagged (warning for staff, caution for users).
+STALE_AFTER_MONTHS = 12
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÿ]")
+_PHONE = re.compile(r"^\+?[0-9][0-9 .-]{7,}$")
+
+
+class NotANumberError(PydanticValueError):
+    code = "not_a_number"
+    msg_template = "doit être un nombre"
+
+
+class NotADateError(PydanticValueError):
+    code = "not_a_date"
+    msg_template = "doit être une date"
+
+
+class UnknownValueError(PydanticValueError):
+    """A value outside a fixed list; `permitted` and `suggestion` feed the French message."""
+
+    code = "unknown_value"
+    msg_template = "valeur « {given} » inconnue"
+
+
+class WholeNumber(int):
+    """A whole number: 18, "18" or "100 000"; never a boolean ("yes") or 18.5."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> int:
+        if isinstance(value, bool):
+            raise NotANumberError()
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            digits = re.sub(r"[\s_\u202f\u00a0]", "", value)
+            if digits.isdigit():
+                return int(digits)
+        raise NotANumberError()
+
+
+class CatalogDate(date):
+    """A calendar date written 2026-11-23 (YAML gives a `date`; a quoted one is a string)."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> date:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise NotADateError()
+
+
+def one_of(value: Any, permitted: tuple[str, ...]) -> str:
+    """`value` if it is in `permitted`, else an UnknownValueError that suggests the closest."""
+    from difflib import get_close_matches
+
+    if isinstance(value, str) and value in permitted:
+        return value
+    given = str(value)
+    close = get_close_matches(given.lower(), permitted, n=1, cutoff=0.6)
+    raise UnknownValueError(
+        given=given, permitted=", ".join(permitted), suggestion=close[0] if close else ""
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("doit être un texte")
+    value = value.strip()
+    if not value:
+        raise ValueError("est vide")
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    """A single value where a list is expected is taken as a one-item list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class CatalogModel(BaseModel):
+    class Config:
+        extra = Extra.forbid
+        allow_mutation = False
+
+
+class Translated(CatalogModel):
+    """One text in the three languages."""
+
+    fr: str
+    ary: str
+    ary_latn: str
+
+    @validator("fr", "ary", "ary_latn", pre=True)
+    def _non_empty_text(cls, value: Any) -> str:
+        return _text(value)
+
+    @validator("ary")
+    def _arabic_script(cls, value: str) -> str:
+        if not _ARABIC_LETTER.search(value):
+            raise ValueError("doit être écrit en lettres arabes")
+        return value
+
+    @validator("ary_latn")
+    def _latin_script(cls, value: str) -> str:
+        if _ARABIC_LETTER.search(value) or not _LATIN_LETTER.search(value):
+            raise ValueError("doit être écrit en lettres latines (arabizi)")
+        return value
+
+    def get(self, language: str) -> str:
+        return getattr(self, language, None) or self.fr
+
+
+class TranslatedList(CatalogModel):
+    """A list of short points in the three languages, the same points in each."""
+
+    fr: list[str]
+    ary: list[str]
+    ary_latn: list[str]
+
+    @validator("fr", "ary", "ary_latn", pre=True)
+    def _list_of_texts(cls, value: Any) -> list[str]:
+        items = _as_list(value)
+        if not items:
+            raise ValueError("est vide : écrivez au moins un point")
+        return [_text(item) for item in items]
+
+    @validator("ary")
+    def _arabic_script(cls, items: list[str]) -> list[str]:
+        for number, item in enumerate(items, start=1):
+            if not _ARABIC_LETTER.search(item):
+                raise ValueError(f"point {number} : doit être écrit en lettres arabes")
+        return items
+
+    @validator("ary_latn")
+    def _latin_script(cls, items: list[str]) -> list[str]:
+        for number, item in enumerate(items, start=1):
+            if _ARABIC_LETTER.search(item):
+                raise ValueError(f"point {number} : doit être écrit en lettres latines (arabizi)")
+        return items
+
+    @root_validator(skip_on_failure=True)
+    def _same_number_of_points(cls, values: dict) -> dict:
+        counts = {language: len(values[language]) for language in LANGUAGES}
+        if len(set(counts.values())) > 1:
+            detail = ", ".join(f"{language} : {count}" for language, count in counts.items())
+            raise ValueError(f"chaque point doit être traduit ; nombre de points ({detail})")
+        return values
+
+    def get(self, language: str) -> list[str]:
+        return getattr(self, language, None) or self.fr
+
+
+class Residence(CatalogModel):
+    """Where applicants must live. All lists empty = open everywhere in Morocco ("national").
+
+    A person qualifies if their commune is listed, or its prefecture, or its region.
+    Slugs are those of `bot/geography.yml` (checked by `validation.py`).
+    """
+
+    communes: list[str] = []
+    prefectures: list[str] = []
+    regions: list[str] = []
+
+    _lists = validator("communes", "prefectures", "regions", pre=True, allow_reuse=True)(_as_list)
+
+    @property
+    def is_national(self) -> bool:
+        return not (self.communes or self.prefectures or self.regions)
+
+    @property
+    def level(self) -> str:
+        """The most local level this rule names: commune, prefecture, region or national."""
+        if self.communes:
+            return "commune"
+        if self.prefectures:
+            return "prefecture"
+        if self.regions:
+            return "region"
+        return "national"
+
+
+class Eligibility(CatalogModel):
+    """Who may apply, as data. An empty list or a missing bound means "no rule"."""
+
+    age_min: WholeNumber | None = None
+    age_max: WholeNumber | None = None
+    education_min: str | None = None
+    education_max: str | None = None
+    education: list[str] = []  # explicit list, instead of education_min / education_max
+    situations: list[str] = []
+    project_stages: list[str] = []
+    amount_min: WholeNumber | None = None  # DH
+    amount_max: WholeNumber | None = None  # DH
+    residence: Residence = Field(default_factory=Residence)
+    sectors: list[str] = []
+    goals: list[str]  # what a young person can come for: the first one is the main one
+
+    _lists = validator(
+        "education", "situations", "project_stages", "sectors", "goals", pre=True, allow_reuse=True
+    )(_as_list)
+
+    @validator("residence", pre=True)
+    def _national_shortcut(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "national"):
+            return {}
+        if isinstance(value, str):
+            raise ValueError(
+                "doit être « national » ou une liste de communes, prefectures ou regions"
+            )
+        return value
+
+    @validator("education_min", "education_max")
+    def _known_level(cls, value: str | None) -> str | None:
+        return None if value is None else one_of(value, EDUCATION_LEVELS)
+
+    @validator("education", each_item=True)
+    def _known_levels(cls, value: str) -> str:
+        return one_of(value, EDUCATION_LEVELS)
+
+    @validator("situations", each_item=True)
+    def _known_situations(cls, value: str) -> str:
+        return one_of(value, SITUATIONS)
+
+    @validator("project_stages", each_item=True)
+    def _known_stages(cls, value: str) -> str:
+        return one_of(value, PROJECT_STAGES)
+
+    @validator("sectors", each_item=True)
+    def _known_sectors(cls, value: str) -> str:
+        return one_of(value, SECTORS)
+
+    @validator("goals", each_item=True)
+    def _known_goals(cls, value: str) -> str:
+        return one_of(value, GOALS)
+
+    @validator("goals")
+    def _at_least_one_goal(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("est vide : indiquez au moins un but (job, training, ...)")
+        return value
+
+    @validator("age_min", "age_max")
+    def _plausible_age(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 120:
+            raise ValueError(f"doit être un âge entre 0 et 120 (reçu « {value} »)")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _consistent_bounds(cls, values: dict) -> dict:
+        pairs = [("age_min", "age_max"), ("amount_min", "amount_max")]
+        for low, high in pairs:
+            if values[low] is not None and values[high] is not None and values[low] > values[high]:
+                raise ValueError(
+                    f"{low} ({values[low]}) est plus grand que {high} ({values[high]})"
+                )
+        low, high = values["education_min"], values["education_max"]
+        if low and high and EDUCATION_LEVELS.index(low) > EDUCATION_LEVELS.index(high):
+            raise ValueError(f"education_min ({low}) est au-dessus de education_max ({high})")
+        if values["education"] and (low or high):
+            raise ValueError(
+                "utilisez soit education (liste), soit education_min / education_max, pas les deux"
+            )
+        return values
+
+    def accepts_education(self, level: str) -> bool:
+        if self.education:
+            return level in self.education
+        rank = EDUCATION_LEVELS.index(level)
+        if self.education_min and rank < EDUCATION_LEVELS.index(self.education_min):
+            return False
+        return not (self.education_max and rank > EDUCATION_LEVELS.index(self.education_max))
+
+    @property
+    def has_education_rule(self) -> bool:
+        return bool(self.education or self.education_min or self.education_max)
+
+
+class Contact(CatalogModel):
+    """Whom to contact. Only verified details: never a phone number nobody has called."""
+
+    organisation: str
+    address: str | None = None
+    web: str | None = None
+    phone: str | None = None
+    note: Translated | None = None
+
+    @validator("organisation", "address", "web", "phone", pre=True)
+    def _optional_text(cls, value: Any) -> str | None:
+        return None if value is None else _text(value)
+
+    @validator("web")
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and (" " in value or "." not in value):
+            raise ValueError(
+                f"doit être une adresse web comme https://www.anapec.org (reçu « {value} »)"
+            )
+        return value
+
+    @validator("phone")
+    def _phone_number(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value):
+            raise ValueError(
+                f"doit être un numéro de téléphone comme 05 22 00 00 00 (reçu « {value} »)"
+            )
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _somewhere_to_go(cls, values: dict) -> dict:
+        if not (values.get("address") or values.get("web") or values.get("note")):
+            raise ValueError("indiquez au moins une adresse (address), un site (web) ou une note")
+        return values
+
+
+class Program(CatalogModel):
+    """One programme of the catalogue (one file)."""
+
+    id: str
+    status: str
+    track: str  # checked against TRACKS by validation.py, with the file's line
+    organisation: str
+    name: Translated
+    summary: Translated
+    eligibility: Eligibility
+    gives: TranslatedList
+    documents: TranslatedList
+    how_to_apply: TranslatedList
+    contact: Contact
+    source: list[str]
+    verified_on: CatalogDate
+    valid_until: CatalogDate | None = None
+    points_to_confirm: list[Translated] = []
+
+    _texts = validator("id", "track", "organisation", pre=True, allow_reuse=True)(_text)
+
+    @validator("source", pre=True)
+    def _sources(cls, value: Any) -> list[str]:
+        items = _as_list(value)
+        if not items:
+            raise ValueError("est vide : dites d'où viennent les informations")
+        return [_text(item) for item in items]
+
+    @validator("points_to_confirm", pre=True)
+    def _points(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @validator("id")
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(
+                f"« {value} » doit être en minuscules sans accents ni espaces, "
+                "mots séparés par des tirets (ex. : anapec-idmaj)"
+            )
+        return value
+
+    @validator("status")
+    def _known_status(cls, value: Any) -> str:
+        return one_of(value, STATUSES)
+
+    @property
+    def is_open(self) -> bool:
+        """May be offered to young people (active, or to confirm with a caution)."""
+        return self.status in OPEN_STATUSES
+
+    def staleness(self, today: date) -> str | None:
+        """Why the information may be out of date: "expired" (past valid_until), "old"
+        (verified more than STALE_AFTER_MONTHS months ago) or None."""
+        if self.valid_until is not None and self.valid_until < today:
+            return "expired"
+        if self.verified_on < stale_before(today):
+            return "old"
+        return None
+
+
+def stale_before(today: date) -> date:
+    """Information verified before this date is too old (STALE_AFTER_MONTHS months back)."""
+    months = today.year * 12 + today.month - 1 - STALE_AFTER_MONTHS
+    year, month = divmod(months, 12)
+    month += 1
+    day = today.day
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:  # 29, 30 or 31 in a shorter month
+            day -= 1
