@@ -48,7 +48,7 @@ def bar_chart(title: str, items: list[tuple[str, int | float]], *, horizontal: b
     """Bars laid out for an SVG: horizontal for categories, vertical for days."""
     peak = max((value for _, value in items), default=0) or 1
     if horizontal:
-        row, width, label_width = 26, 560, 200
+        row, width, label_width = 30, 460, 200
         bars = [
             Bar(
                 label,
@@ -56,13 +56,13 @@ def bar_chart(title: str, items: list[tuple[str, int | float]], *, horizontal: b
                 label_width,
                 index * row + 4,
                 max(1.0, (width - label_width - 60) * value / peak) if value else 0.0,
-                row - 8,
+                row - 10,
                 f"{value}{unit}",
             )
             for index, (label, value) in enumerate(items)
         ]
         return Chart(title, bars, width, max(row * len(items) + 8, 40), True)
-    height, slot = 160, max(8, min(40, 600 // max(1, len(items))))
+    height, slot = 160, max(6, min(40, 460 // max(1, len(items))))
     bars = [
         Bar(
             label,
