@@ -62,6 +62,15 @@ class _Phrase:
     words: tuple[str, ...]  # normalised for its script
     prefix_last: bool  # the last word ends with * in the lexicon
 
+    @property
+    def anchor(self) -> str | None:
+        """A word that must appear as is (not first, not a prefix): a cheap first filter."""
+        last = len(self.words) - 1
+        for index, word in enumerate(self.words):
+            if index and not (self.prefix_last and index == last):
+                return word
+        return None
+
 
 def _fold_latin(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -166,13 +175,29 @@ def _phrase_in(phrase: _Phrase, words: list[str]) -> bool:
 
 def find_distress(text: str, lexicon: tuple[_Phrase, ...] | None = None) -> DistressMatch | None:
     """The first lexicon phrase found in `text`, or None. Button payloads never match."""
+    if lexicon is None:
+        return _find_in_shipped_lexicon(text)
+    return _find(text, lexicon)
+
+
+@lru_cache(maxsize=8192)
+def _find_in_shipped_lexicon(text: str) -> DistressMatch | None:
+    # Transcripts show the same messages again and again: remember the answers.
+    return _find(text, load_lexicon())
+
+
+def _find(text: str, lexicon: tuple[_Phrase, ...]) -> DistressMatch | None:
     if not text or text.startswith("/"):
         return None
     message = tokens(text)
     if not message:
         return None
     by_script = {script: [_word_of(token, script) for token in message] for script in SCRIPTS}
-    for phrase in lexicon if lexicon is not None else load_lexicon():
+    present = {script: set(words) for script, words in by_script.items()}
+    for phrase in lexicon:
+        anchor = phrase.anchor
+        if anchor is not None and anchor not in present[phrase.script]:
+            continue
         if _phrase_in(phrase, by_script[phrase.script]):
             return DistressMatch(phrase.category, phrase.script, phrase.text)
     return None

@@ -139,10 +139,13 @@ def handoff_fragment(
         handoff = inbox.get_handoff(session, handoff_id=handoff_id)
     except inbox.InboxError:
         return Response(status_code=404)
-    template = {"head": "_handoff_head.html", "transcript": "_transcript.html"}.get(
-        part, "_notes.html"
-    )
-    return render(request, template, _handoff_context(session, handoff))
+    if part == "transcript":
+        context = {"entries": _entries(session, handoff), "delivery": DELIVERY}
+    elif part == "notes":
+        context = {"notes": inbox.notes_of(session, handoff=handoff)}
+    else:
+        context = {"view": inbox.handoff_view(session, handoff=handoff)}
+    return render(request, f"_{'handoff_head' if part == 'head' else part}.html", context)
 
 
 def _act(request: Request, session, handoff_id: int, operation, done: str) -> Response:
