@@ -138,4 +138,3 @@ def test_counsellor_takes_the_conversation_and_hands_it_back(stack, domain):
     # Back with the bot: the next message gets an answer again.
     replies = texts(stack.say("stack-human", "salam"))
     assert variant(domain, "utter_greet", "ary_latn") in replies
-
