@@ -220,3 +220,14 @@ async def test_policy_fallback_without_misunderstanding_shows_the_menu(
     assert responses(dispatcher) == ["utter_default"]
     assert events == [{"event": "rewind", "timestamp": None}]
     assert session.execute(select(Handoff)).first() is None
+
+
+async def test_nothing_is_said_by_slot_validation_while_a_counsellor_holds_the_conversation(
+    tracker_factory, dispatcher, database_url
+):
+    from bot.actions.slot_mappings import ValidateSlotMappings
+
+    tracker = tracker_factory(sender_id="p-paused", text="salam", intent="greet")
+    tracker._paused = True  # as Rasa sends it while the conversation is paused
+    await ValidateSlotMappings().run(dispatcher, tracker, {})
+    assert dispatcher.messages == []
