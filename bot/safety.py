@@ -198,6 +198,11 @@ def _find(text: str, lexicon: tuple[_Phrase, ...]) -> DistressMatch | None:
         anchor = phrase.anchor
         if anchor is not None and anchor not in present[phrase.script]:
             continue
+        first_is_whole_word = phrase.script == "fr" and not (
+            phrase.prefix_last and len(phrase.words) == 1
+        )
+        if first_is_whole_word and phrase.words[0] not in present["fr"]:
+            continue
         if _phrase_in(phrase, by_script[phrase.script]):
             return DistressMatch(phrase.category, phrase.script, phrase.text)
     return None

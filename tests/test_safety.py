@@ -64,7 +64,8 @@ def test_ordinary_messages_do_not_trigger_the_lexicon(text):
 def training_examples() -> list[tuple[str, str]]:
     examples = []
     for path in sorted((PROJECT_ROOT / "bot" / "data" / "nlu").glob("*/*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+        for block in data.get("nlu", []):
             if "intent" not in block:
                 continue
             for line in block["examples"].splitlines():
