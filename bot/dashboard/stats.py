@@ -48,7 +48,8 @@ def bar_chart(title: str, items: list[tuple[str, int | float]], *, horizontal: b
     """Bars laid out for an SVG: horizontal for categories, vertical for days."""
     peak = max((value for _, value in items), default=0) or 1
     if horizontal:
-        row, width, label_width = 30, 460, 200
+        items = [(_short(label), value) for label, value in items]
+        row, width, label_width = 30, 480, 230
         bars = [
             Bar(
                 label,
@@ -76,6 +77,10 @@ def bar_chart(title: str, items: list[tuple[str, int | float]], *, horizontal: b
         for index, (label, value) in enumerate(items)
     ]
     return Chart(title, bars, slot * len(items) + 4, height + 24, False)
+
+
+def _short(label: str, limit: int = 26) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 @dataclass
