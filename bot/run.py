@@ -62,7 +62,9 @@ def services(settings: Settings, model: str) -> list[Service]:
             "dashboard", "dashboard", settings.dashboard_port, "DASHBOARD_PORT", "/healthz",
             [python, "-m", "uvicorn", "bot.dashboard.app:app", "--host", settings.host,
              "--port", str(settings.dashboard_port), "--no-access-log",
-             "--ws", "none"],  # live updates use server-sent events; Rasa pins websockets 10
+             # live updates use server-sent events (Rasa pins websockets 10); open event
+             # streams must not hold a Ctrl-C back
+             "--ws", "none", "--timeout-graceful-shutdown", "3"],
         ),
     ]  # fmt: skip
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     rasa_url: str | None = Field(None, env="RASA_URL")
     action_server_url: str | None = Field(None, env="ACTION_SERVER_URL")
     public_url: str | None = Field(None, env="PUBLIC_URL")
+    # How often the dashboard looks for new messages and requests (live updates).
+    dashboard_poll_seconds: float = Field(0.25, env="BOUSLA_DASHBOARD_POLL_SECONDS")
 
     # WhatsApp through Twilio
     twilio_account_sid: str | None = Field(None, env="TWILIO_ACCOUNT_SID")

@@ -1,14 +1,33 @@
-"""Requests for a human counsellor."""
+"""Requests for a human counsellor, the distress safety net, cancelling, and the fallback
+that gives up after two misunderstandings.
+
+Every request is queued at once (table `handoffs`); counsellors see it live in the
+dashboard. Outside opening hours (centre.yml) the person is also told when someone will
+answer. While a request waits, the bot keeps answering and the person may cancel; the bot
+goes silent (Rasa's conversation pause) when a counsellor takes the conversation, or at
+once on distress. The dashboard resumes it when the counsellor hands back.
+
+`action_request_human` and `action_distress` also end any active form or loop, so that
+no form can hold a person who asks for help (see `bot.nlu.interruptions`).
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
+from bot import PROJECT_ROOT
 from bot.actions.db import channel_of, in_session
-from bot.storage.handoffs import request_handoff
+from bot.centre import Centre, CentreConfigError, load_centre
+from bot.storage.audit import record
+from bot.storage.handoffs import cancel_waiting_handoff, request_handoff
+
+logger = logging.getLogger(__name__)
 
 REASON_BY_INTENT = {
     "ask_human": "ask_human",
@@ -16,6 +35,89 @@ REASON_BY_INTENT = {
     "distress": "distress",
     "nlu_fallback": "fallback",
 }
+# Accepting this offer (button or "oui") is a request that started as a need to talk.
+LISTENING_OFFER = "utter_offer_counsellor"
+TWO_STAGE_FALLBACK = "action_two_stage_fallback"
+# Last resort if centre.yml cannot be read: the national numbers, without labels.
+NATIONAL_EMERGENCY_NUMBERS = ("15", "19", "177", "112")
+
+
+def current_centre() -> Centre | None:
+    """centre.yml as configured, else the shipped copy; None (logged) if neither reads."""
+    try:
+        return load_centre()
+    except CentreConfigError:
+        logger.exception("centre.yml cannot be used; trying the shipped copy")
+    try:
+        return load_centre(PROJECT_ROOT / "centre.yml")
+    except CentreConfigError:
+        logger.exception("The shipped centre.yml cannot be used either")
+        return None
+
+
+def when_counsellors_answer(language: str | None) -> str:
+    """ "demain à 9h00" outside opening hours, "" when counsellors are on duty now."""
+    centre = current_centre()
+    return centre.when_open_phrase(language) if centre else ""
+
+
+def previous_action(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the person's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
+def handoff_reason(tracker: Tracker) -> str:
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent in ("ask_human", "affirm") and previous_action(tracker) == LISTENING_OFFER:
+        return "need_listening"
+    return REASON_BY_INTENT.get(intent, "ask_human")
+
+
+def end_active_loop(tracker: Tracker) -> list[dict[str, Any]]:
+    """Events that end whatever form or loop is running, so help is never blocked."""
+    if not tracker.active_loop_name:
+        return []
+    events: list[dict[str, Any]] = [ActiveLoop(None)]
+    if tracker.slots.get("requested_slot") is not None:
+        events.append(SlotSet("requested_slot", None))
+    return events
+
+
+async def queue_request(tracker: Tracker, reason: str, details: dict | None = None) -> int | None:
+    """Queue (or join) the person's request; returns the handoff id, None if it failed."""
+
+    def work(session: Session) -> int:
+        handoff = request_handoff(
+            session,
+            person_id=tracker.sender_id,
+            channel=channel_of(tracker),
+            language=tracker.get_slot("language"),
+            reason=reason,
+        )
+        if details:
+            record(
+                session,
+                actor="bot",
+                action="distress_detected",
+                target_type="handoff",
+                target_id=handoff.id,
+                details=details,
+            )
+        return handoff.id
+
+    try:
+        return await in_session(work)
+    except Exception:  # the person must still get an answer; the failure is logged loudly
+        logger.exception("Could not queue a %s request for %s", reason, tracker.sender_id)
+        return None
 
 
 class ActionRequestHuman(Action):
@@ -27,16 +129,83 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        reason = REASON_BY_INTENT.get(intent, "ask_human")
-        await in_session(
-            lambda session: request_handoff(
-                session,
-                person_id=tracker.sender_id,
-                channel=channel_of(tracker),
-                language=tracker.get_slot("language"),
-                reason=reason,
-            )
-        )
+        await queue_request(tracker, handoff_reason(tracker))
         dispatcher.utter_message(response="utter_handoff_queued")
+        when = when_counsellors_answer(tracker.get_slot("language"))
+        if when:
+            dispatcher.utter_message(response="utter_handoff_when_closed", when=when)
+        return end_active_loop(tracker)
+
+
+class ActionDistress(Action):
+    """Danger: urgent request, emergency contacts at once, then the bot goes silent.
+
+    Nothing here may stop the contacts from being sent: a database or configuration
+    failure is logged and the message still goes out.
+    """
+
+    def name(self) -> str:
+        return "action_distress"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = tracker.get_slot("language")
+        safety = (tracker.latest_message or {}).get("safety") or {"source": "model"}
+        await queue_request(
+            tracker,
+            "distress",
+            details={"source": safety.get("source"), "category": safety.get("category")},
+        )
+        centre = current_centre()
+        contacts = (
+            centre.emergency_lines(language)
+            if centre
+            else "\n".join(f"📞 {number}" for number in NATIONAL_EMERGENCY_NUMBERS)
+        )
+        dispatcher.utter_message(response="utter_distress_contacts", contacts=contacts)
+        dispatcher.utter_message(response="utter_distress_counsellor")
+        when = centre.when_open_phrase(language) if centre else ""
+        if when:
+            dispatcher.utter_message(response="utter_distress_when_closed", when=when)
+        return [*end_active_loop(tracker), ConversationPaused()]
+
+
+class ActionCancelRequest(Action):
+    """`cancel`: withdraws a request nobody has taken yet, then shows the menu."""
+
+    def name(self) -> str:
+        return "action_cancel_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        cancelled = await in_session(
+            lambda session: cancel_waiting_handoff(session, person_id=tracker.sender_id) is not None
+        )
+        if cancelled:
+            dispatcher.utter_message(response="utter_handoff_cancelled")
+        dispatcher.utter_message(response="utter_main_menu")
         return []
+
+
+class ActionDefaultFallback(Action):
+    """Rasa's fallback, overridden: when the two-stage fallback gives up (two
+    misunderstandings in a row), a counsellor is asked to answer."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if tracker.active_loop_name != TWO_STAGE_FALLBACK:
+            # The dialogue policies are unsure (not a misunderstanding): menu and help.
+            dispatcher.utter_message(response="utter_default")
+            return [UserUtteranceReverted()]
+        await queue_request(tracker, "fallback")
+        dispatcher.utter_message(response="utter_fallback_handoff")
+        when = when_counsellors_answer(tracker.get_slot("language"))
+        if when:
+            dispatcher.utter_message(response="utter_handoff_when_closed", when=when)
+        return [UserUtteranceReverted()]

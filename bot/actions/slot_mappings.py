@@ -28,6 +28,10 @@ class ValidateSlotMappings(ValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
+        # Rasa runs this even while a counsellor holds the conversation (bot paused):
+        # then the bot must stay silent; the notice waits for the hand-back.
+        if tracker.is_paused():
+            return events
         if tracker.get_slot("consent_notice_version") != NOTICE_VERSION:
             dispatcher.utter_message(response="utter_consent_notice")
             events.append(SlotSet("consent_notice_version", NOTICE_VERSION))

@@ -6,27 +6,73 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot.dashboard.routes import chat, health
+from bot.dashboard.deps import LoginRequired
+from bot.dashboard.live import ChangeFeed
+from bot.dashboard.routes import (
+    admin,
+    catalog,
+    chat,
+    handoffs,
+    health,
+    inbox,
+    live,
+    people,
+    session,
+    stats,
+)
+from bot.settings import get_settings
 from bot.storage.db import upgrade_database
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
+# Pages allow nothing from elsewhere: no inline script, no CDN. The web chat (/chat) keeps
+# its own policy because it talks to the Rasa server on another port.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
 
 @asynccontextmanager
-async def lifespan(_: FastAPI):
+async def lifespan(app: FastAPI):
     upgrade_database()  # idempotent: `bousla run` already did it, a lone start needs it
     yield
+    await app.state.live_feed.stop()
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="Bousla dashboard", lifespan=lifespan)
+def create_app(poll_seconds: float | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Bousla dashboard",
+        description="Counsellors' inbox: handoffs, replies, notes, outcomes.",
+        lifespan=lifespan,
+    )
+    app.state.live_feed = ChangeFeed(poll_seconds or get_settings().dashboard_poll_seconds)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(health.router)
-    app.include_router(chat.router)
+    for module in (health, chat, session, handoffs, inbox, people, stats, catalog, admin, live):
+        app.include_router(module.router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _: LoginRequired) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path != "/chat":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.url.path.startswith(("/api/", "/handoffs", "/fragments", "/people")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     return app
 
 

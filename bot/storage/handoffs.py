@@ -1,4 +1,9 @@
-"""Handoffs to a counsellor: queue, claim, resolve."""
+"""Handoffs to a counsellor: queue, claim, resolve, cancel.
+
+The bot (actions) queues and cancels; the dashboard claims, answers and resolves
+(`bot.dashboard.inbox`). Statuses: open (waiting) -> claimed -> resolved, or cancelled
+by the person while still open.
+"""
 
 from __future__ import annotations
 
@@ -49,5 +54,19 @@ def request_handoff(
     elif priority == "urgent" and handoff.priority != "urgent":
         handoff.priority = "urgent"
         handoff.reason = reason
+    session.flush()
+    return handoff
+
+
+def cancel_waiting_handoff(session: Session, *, person_id: str) -> Handoff | None:
+    """Cancel the person's request if nobody has taken it yet; urgent ones stay queued.
+
+    Returns the cancelled handoff, or None when there was nothing the person may cancel.
+    """
+    handoff = active_handoff(session, person_id=person_id)
+    if handoff is None or handoff.status != "open" or handoff.priority == "urgent":
+        return None
+    handoff.status = "cancelled"
+    handoff.resolved_at = utcnow()
     session.flush()
     return handoff

@@ -1,0 +1,108 @@
+"""FastAPI dependencies: the database session, the signed-in counsellor, CSRF, roles.
+
+API routes answer 401 without a session; pages redirect to the login page instead
+(`LoginRequired`, handled in app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from bot.dashboard import accounts, security
+from bot.dashboard.rasa_api import RasaClient, rasa_client
+from bot.storage.db import _session_factory
+from bot.storage.models import Counsellor
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in counsellor: redirect to /login."""
+
+
+def get_db() -> Iterator[Session]:
+    session: Session = _session_factory(None)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    counsellor: Counsellor
+    csrf_token: str
+    token: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.counsellor.role == "admin"
+
+
+def _signed_in(request: Request, session: Session) -> SignedIn | None:
+    token = request.cookies.get(security.SESSION_COOKIE)
+    found = accounts.session_for_token(session, token=token)
+    if found is None:
+        return None
+    login, counsellor = found
+    signed_in = SignedIn(counsellor=counsellor, csrf_token=login.csrf_token, token=token or "")
+    request.state.user = signed_in  # for the templates
+    return signed_in
+
+
+def api_user(request: Request, session: SessionDep) -> SignedIn:
+    signed_in = _signed_in(request, session)
+    if signed_in is None:
+        raise HTTPException(status_code=401, detail="Connexion requise.")
+    return signed_in
+
+
+def page_user(request: Request, session: SessionDep) -> SignedIn:
+    signed_in = _signed_in(request, session)
+    if signed_in is None:
+        raise LoginRequired()
+    return signed_in
+
+
+CurrentUser = Annotated[SignedIn, Depends(api_user)]
+PageUser = Annotated[SignedIn, Depends(page_user)]
+
+
+async def check_csrf(request: Request, user: CurrentUser) -> SignedIn:
+    """State changes carry the session's CSRF token: header X-CSRF-Token (API, scripts)
+    or the form field `csrf_token` (pages). Missing or wrong: 403."""
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        given = (await request.form()).get("csrf_token")
+    if not security.same_token(user.csrf_token, str(given) if given else None):
+        raise HTTPException(status_code=403, detail="Jeton CSRF manquant ou invalide.")
+    return user
+
+
+CsrfUser = Annotated[SignedIn, Depends(check_csrf)]
+
+
+def require_admin(user: CurrentUser) -> SignedIn:
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Réservé aux administrateurs.")
+    return user
+
+
+def get_rasa() -> RasaClient:
+    """Overridden in tests by a recording fake."""
+    return rasa_client()
+
+
+RasaDep = Annotated[RasaClient, Depends(get_rasa)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"

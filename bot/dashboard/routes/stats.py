@@ -1,0 +1,46 @@
+"""Statistics page and CSV export."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bot.dashboard.deps import PageUser, SessionDep
+from bot.dashboard.stats import build_report, daily_csv, handoffs_csv
+from bot.dashboard.templating import render
+from bot.storage.audit import record
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(
+    request: Request, session: SessionDep, user: PageUser, days: int = Query(30, ge=1, le=366)
+) -> HTMLResponse:
+    report = build_report(session, days=days)
+    return render(request, "stats.html", {"active": "stats", "report": report, "days": days})
+
+
+@router.get("/stats/export.csv")
+def stats_csv(
+    session: SessionDep,
+    user: PageUser,
+    days: int = Query(30, ge=1, le=366),
+    table: Literal["handoffs", "daily"] = "handoffs",
+) -> Response:
+    report = build_report(session, days=days)
+    body = handoffs_csv(report) if table == "handoffs" else daily_csv(report)
+    record(
+        session,
+        actor=user.counsellor.username,
+        action="statistics_exported",
+        details={"table": table, "days": days},
+    )
+    session.commit()
+    return Response(
+        "\ufeff" + body,  # BOM: Excel opens UTF-8 correctly
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="bousla-{table}-{days}j.csv"'},
+    )
