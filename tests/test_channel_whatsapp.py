@@ -20,6 +20,8 @@ from tests.channels_support import ScriptedBot, start_channel_server, wait_for
 
 PHONE = "whatsapp:+212612345678"
 SENDER = "whatsapp:+14155238886"
+# Behaviour of the channel itself; the database paths are covered on both databases.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -146,6 +148,7 @@ async def test_a_refused_message_fails_without_retrying(server, twilio):
     assert len(twilio.requests) == 1
 
 
+@sqlite_only
 async def test_buttons_become_numbered_choices_and_replies_map_to_payloads(server, twilio, bot):
     async def say(text: str) -> None:
         count = len(twilio.messages)
@@ -168,6 +171,7 @@ async def test_buttons_become_numbered_choices_and_replies_map_to_payloads(serve
     assert bot.received[-1].text == "2"
 
 
+@sqlite_only
 async def test_twilio_quick_reply_button_payload_is_used(server, twilio, bot):
     form = whatsapp_webhook_form(
         from_number=PHONE, button_payload="/ask_human", button_text="Parler à quelqu'un"
@@ -177,6 +181,7 @@ async def test_twilio_quick_reply_button_payload_is_used(server, twilio, bot):
     assert bot.received[0].text == "/ask_human"
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("content_type", "kind"),
     [("audio/ogg", "voice"), ("image/jpeg", "photo"), ("application/pdf", "document"),
@@ -198,6 +203,7 @@ async def test_media_are_passed_as_an_intent_and_kept_for_the_transcript(
     assert entry.author == "person" and entry.media[0]["url"] == url
 
 
+@sqlite_only
 async def test_a_location_is_kept_and_acknowledged(server, twilio, bot):
     form = whatsapp_webhook_form(from_number=PHONE, latitude=33.65, longitude=-7.45)
     await server.post_whatsapp(form, twilio.auth_token)
@@ -206,6 +212,7 @@ async def test_a_location_is_kept_and_acknowledged(server, twilio, bot):
     assert rows(InboundMessage)[0].location == {"latitude": "33.65", "longitude": "-7.45"}
 
 
+@sqlite_only
 async def test_long_replies_are_split_on_sentences_and_sent_in_order(server, twilio):
     await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="long"), twilio.auth_token)
     assert await wait_for(lambda: len(twilio.messages) == 3)
@@ -225,6 +232,7 @@ async def test_messages_of_one_person_are_handled_and_answered_in_order(server, 
     assert [m["Body"] for m in twilio.messages] == [f"echo:m{i}" for i in range(6)]
 
 
+@sqlite_only
 async def test_status_callbacks_record_delivery_and_must_be_signed(server, twilio):
     await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="hi"), twilio.auth_token)
     assert await wait_for(lambda: rows(OutboundMessage) and rows(OutboundMessage)[0].status == "sent")
@@ -254,6 +262,7 @@ async def test_counsellor_replies_from_another_process_are_delivered(server, twi
     assert twilio.messages[1]["Body"] == "Bonjour, je suis Samira, conseillère."
 
 
+@sqlite_only
 async def test_outside_the_24_hour_window_the_content_template_is_used(server, twilio):
     with session_scope() as session:
         session.add(
