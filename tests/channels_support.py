@@ -81,7 +81,11 @@ class ChannelServer:
         await self.server.after_stop()
 
     async def post_whatsapp(
-        self, form: dict[str, str], auth_token: str | None, path: str = "webhook", url: str | None = None
+        self,
+        form: dict[str, str],
+        auth_token: str | None,
+        path: str = "webhook",
+        url: str | None = None,
     ) -> httpx.Response:
         target = f"{self.url}/webhooks/whatsapp/{path}"
         headers = (

@@ -57,9 +57,7 @@ def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(database_url):
     assert claim_in(lease=30) == [message]
     assert claim_in() == []
     with session_scope() as session:
-        session.execute(
-            update(InboundMessage).values(lease_until=utcnow() - timedelta(seconds=1))
-        )
+        session.execute(update(InboundMessage).values(lease_until=utcnow() - timedelta(seconds=1)))
     assert claim_in() == [message]
     with session_scope() as session:
         assert session.get(InboundMessage, message).attempts == 2

@@ -16,9 +16,10 @@ MENU = [
 
 @pytest.mark.parametrize(
     ("reply", "payload"),
-    [("1", "/seek_job"), ("2", "/seek_training"), ("wa7ed", "/seek_job"), ("jouj", "/seek_training"),
-     ("جوج", "/seek_training"), ("٢", "/seek_training"), ("3.", "/start_project"),
-     ("tlata", "/start_project"), ("Tl9a formation", "/seek_training"), ("🚀 tbda projet", "/start_project"),
+    [("1", "/seek_job"), ("2", "/seek_training"), ("wa7ed", "/seek_job"),
+     ("jouj", "/seek_training"), ("جوج", "/seek_training"), ("٢", "/seek_training"),
+     ("3.", "/start_project"), ("tlata", "/start_project"), ("Tl9a formation", "/seek_training"),
+     ("🚀 tbda projet", "/start_project"),
      ("khdma", "/seek_job"), ("projet", "/start_project"), ("tl9a", None), ("4", None),
      ("bghit nl9a khdma f casa", None), ("salam", None)],
 )  # fmt: skip
@@ -31,7 +32,10 @@ def test_no_buttons_no_choice():
 
 
 def test_numbered_choices():
-    assert render_choices("Chno bghiti?", MENU[:2]) == "Chno bghiti?\n\n1. 💼 Tl9a khdma\n2. 🎓 Tl9a formation"
+    assert (
+        render_choices("Chno bghiti?", MENU[:2])
+        == "Chno bghiti?\n\n1. 💼 Tl9a khdma\n2. 🎓 Tl9a formation"
+    )
     assert render_choices("Salam", None) == "Salam"
 
 

@@ -133,16 +133,24 @@ async def test_provider_500_then_201_delivers_once(server, twilio):
 
 async def test_rate_limited_then_accepted(server, twilio):
     twilio.fail_next(429, count=2, retry_after=1)
-    await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="a"), twilio.auth_token)
+    await server.post_whatsapp(
+        whatsapp_webhook_form(from_number=PHONE, body="a"), twilio.auth_token
+    )
     assert await wait_for(lambda: len(twilio.messages) == 1)
     assert rows(OutboundMessage)[0].attempts == 3
 
 
 async def test_a_refused_message_fails_without_retrying(server, twilio):
     with session_scope() as session:
-        session.add(Person(id="p-bad", channel="whatsapp", address="whatsapp:+2126", last_inbound_at=utcnow()))
+        session.add(
+            Person(
+                id="p-bad", channel="whatsapp", address="whatsapp:+2126", last_inbound_at=utcnow()
+            )
+        )
         session.flush()
-        enqueue_message(session, person_id="p-bad", channel="whatsapp", text="hello", author="counsellor")
+        enqueue_message(
+            session, person_id="p-bad", channel="whatsapp", text="hello", author="counsellor"
+        )
     assert await wait_for(lambda: rows(OutboundMessage)[0].status == "failed")
     assert "21211" in rows(OutboundMessage)[0].error
     assert len(twilio.requests) == 1
@@ -152,7 +160,9 @@ async def test_a_refused_message_fails_without_retrying(server, twilio):
 async def test_buttons_become_numbered_choices_and_replies_map_to_payloads(server, twilio, bot):
     async def say(text: str) -> None:
         count = len(twilio.messages)
-        await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body=text), twilio.auth_token)
+        await server.post_whatsapp(
+            whatsapp_webhook_form(from_number=PHONE, body=text), twilio.auth_token
+        )
         assert await wait_for(lambda: len(twilio.messages) == count + 1)
 
     await say("menu")
@@ -194,7 +204,7 @@ async def test_media_are_passed_as_an_intent_and_kept_for_the_transcript(
     form = whatsapp_webhook_form(from_number=PHONE, media=[(url, content_type)])
     await server.post_whatsapp(form, twilio.auth_token)
     assert await wait_for(lambda: len(twilio.messages) == 1)
-    assert bot.received[0].text == '/media_received{"media_kind":"%s"}' % kind
+    assert bot.received[0].text == f'/media_received{{"media_kind":"{kind}"}}'
     assert twilio.messages[0]["Body"] == f"media:{kind}"
     [inbound] = rows(InboundMessage)
     assert inbound.media == [{"kind": kind, "url": url, "content_type": content_type}]
@@ -214,7 +224,9 @@ async def test_a_location_is_kept_and_acknowledged(server, twilio, bot):
 
 @sqlite_only
 async def test_long_replies_are_split_on_sentences_and_sent_in_order(server, twilio):
-    await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="long"), twilio.auth_token)
+    await server.post_whatsapp(
+        whatsapp_webhook_form(from_number=PHONE, body="long"), twilio.auth_token
+    )
     assert await wait_for(lambda: len(twilio.messages) == 3)
     bodies = [m["Body"] for m in twilio.messages]
     assert all(len(b) <= 1600 for b in bodies)
@@ -234,8 +246,12 @@ async def test_messages_of_one_person_are_handled_and_answered_in_order(server, 
 
 @sqlite_only
 async def test_status_callbacks_record_delivery_and_must_be_signed(server, twilio):
-    await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="hi"), twilio.auth_token)
-    assert await wait_for(lambda: rows(OutboundMessage) and rows(OutboundMessage)[0].status == "sent")
+    await server.post_whatsapp(
+        whatsapp_webhook_form(from_number=PHONE, body="hi"), twilio.auth_token
+    )
+    assert await wait_for(
+        lambda: rows(OutboundMessage) and rows(OutboundMessage)[0].status == "sent"
+    )
     [outbound] = rows(OutboundMessage)
     status = {"MessageSid": outbound.provider_message_id, "MessageStatus": "delivered",
               "AccountSid": twilio.account_sid, "To": PHONE, "From": SENDER}  # fmt: skip
@@ -250,7 +266,9 @@ async def test_status_callbacks_record_delivery_and_must_be_signed(server, twili
 
 
 async def test_counsellor_replies_from_another_process_are_delivered(server, twilio):
-    await server.post_whatsapp(whatsapp_webhook_form(from_number=PHONE, body="hi"), twilio.auth_token)
+    await server.post_whatsapp(
+        whatsapp_webhook_form(from_number=PHONE, body="hi"), twilio.auth_token
+    )
     assert await wait_for(lambda: len(twilio.messages) == 1)
     # What the dashboard does: a row in the outbox, committed; the worker polls for it.
     with session_scope() as session:

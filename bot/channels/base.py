@@ -192,7 +192,9 @@ class ProviderInput(InputChannel):
     def sender(self) -> Sender:
         raise NotImplementedError
 
-    def output(self, inbound_id: int | None, on_enqueued: Callable[[], None] | None) -> OutboxOutput:
+    def output(
+        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
+    ) -> OutboxOutput:
         raise NotImplementedError
 
     async def prepare(self, message: InboundSnapshot) -> PreparedMessage | None:
@@ -215,9 +217,7 @@ class ProviderInput(InputChannel):
 
         return self.output(None, get_worker().wake_outbox)
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         from bot.channels.worker import get_worker
 
         channel_blueprint = Blueprint(f"{self.name()}_webhook", __name__)

@@ -419,10 +419,13 @@ def record_delivery_status(
     if status in DELIVERY_FAILURES:
         row.status = status
         row.error = error or status
-    elif status in DELIVERY_PROGRESS and row.status in DELIVERY_PROGRESS:
-        if DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(row.status):
-            row.status = status
-            if status == "delivered":
-                row.delivered_at = utcnow()
+    elif (
+        status in DELIVERY_PROGRESS
+        and row.status in DELIVERY_PROGRESS
+        and DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(row.status)
+    ):
+        row.status = status
+        if status == "delivered":
+            row.delivered_at = utcnow()
     session.commit()
     return True

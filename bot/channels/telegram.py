@@ -9,6 +9,7 @@ retries that honour Telegram's `retry_after`. See `bot.channels.base` for the fl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from collections.abc import Callable
@@ -72,7 +73,9 @@ def message_media(message: Message) -> list[dict]:
         largest = message.photo[-1]
         return [{"kind": "photo", "file_id": largest.file_id, "content_type": "image/jpeg"}]
     if message.sticker:
-        return [{"kind": "sticker", "file_id": message.sticker.file_id, "emoji": message.sticker.emoji}]
+        return [
+            {"kind": "sticker", "file_id": message.sticker.file_id, "emoji": message.sticker.emoji}
+        ]
     if message.video or message.video_note or message.animation:
         return [_file("video", message.video or message.video_note or message.animation)]
     if message.document:
@@ -169,10 +172,8 @@ class TelegramSender(Sender):
             logger.error("Could not register the Telegram webhook: %s", type(error).__name__)
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing at shutdown: nothing left to do
             await self.bot.shutdown()
-        except Exception:  # noqa: BLE001 - closing at shutdown: nothing left to do
-            pass
 
     async def answer_callback(self, callback_query_id: str) -> None:
         """Stop the spinner on the tapped button (Telegram waits for this answer)."""

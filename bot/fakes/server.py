@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -42,6 +43,8 @@ class FakeServer:
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []  # every request, failed ones included
+        # Called (in the server's thread) with the address of every accepted message.
+        self.on_accept: Callable[[str], None] | None = None
         self._failures: list[_Failure] = []
         self._down_until = 0.0
         self._lock = threading.Condition()
@@ -92,7 +95,9 @@ class FakeServer:
 
     # ------------------------------------------------------------ failures
 
-    def fail_next(self, status: int = 500, count: int = 1, retry_after: float | None = None) -> None:
+    def fail_next(
+        self, status: int = 500, count: int = 1, retry_after: float | None = None
+    ) -> None:
         """Answer the next `count` API calls with `status` (e.g. 500, or 429 + retry_after)."""
         with self._lock:
             self._failures += [_Failure(status, retry_after) for _ in range(count)]
@@ -128,6 +133,10 @@ class FakeServer:
     def respond(self, request: RecordedRequest) -> Reply:
         raise NotImplementedError
 
+    def accepted(self, address: str) -> None:
+        if self.on_accept is not None:
+            self.on_accept(address)
+
     def failure(self, status: int, retry_after: float | None) -> Reply:
         raise NotImplementedError
 
@@ -155,10 +164,8 @@ class FakeServer:
                 self.requests.append(request)
                 self._lock.notify_all()
             handler.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 handler.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         reply = self.failure(failure.status, failure.retry_after) if failure else None
         with self._lock:

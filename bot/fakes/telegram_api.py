@@ -67,7 +67,9 @@ class FakeTelegramAPI(FakeServer):
         return Reply(200, {"ok": True, "result": result})
 
     def _bad_request(self, description: str) -> Reply:
-        return Reply(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"})
+        return Reply(
+            400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+        )
 
     def _getMe(self, _: dict) -> Reply:  # noqa: N802 - Bot API method names
         return self._ok(BOT_USER)
@@ -115,6 +117,7 @@ class FakeTelegramAPI(FakeServer):
     def _accept(self, params: dict, **content: Any) -> Reply:
         message_id = next(self._message_ids)
         self.messages.append({**params, "message_id": message_id})
+        self.accepted(str(params["chat_id"]))
         result = {
             "message_id": message_id,
             "from": BOT_USER,
@@ -153,9 +156,7 @@ def _message(chat_id: int, message_id: int, **content: Any) -> dict[str, Any]:
 def text_update(chat_id: int, text: str, update_id: int | None = None) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text}
     if text.startswith("/"):
-        content["entities"] = [
-            {"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}
-        ]
+        content["entities"] = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}]
     uid = update_id or next(_update_ids)
     return {"update_id": uid, "message": _message(chat_id, uid % 100000, **content)}
 

@@ -37,15 +37,17 @@ class FakeTwilioAPI(FakeServer):
 
     def failure(self, status: int, retry_after: float | None) -> Reply:
         headers = {"Retry-After": str(int(retry_after))} if retry_after else {}
-        return Reply(status, _error(status, 20429 if status == 429 else 20500, "Fake failure"), headers)
+        return Reply(
+            status, _error(status, 20429 if status == 429 else 20500, "Fake failure"), headers
+        )
 
     def respond(self, request: RecordedRequest) -> Reply:
         match = MESSAGES_PATH.match(request.path)
         if request.method != "POST" or match is None:
             return Reply(404, _error(404, 20404, "The requested resource was not found"))
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.auth_token}".encode()
-        ).decode()
+        expected = (
+            "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        )
         if match["sid"] != self.account_sid or request.headers.get("authorization") != expected:
             return Reply(401, _error(401, 20003, "Authenticate"))
         fields = request.params
@@ -57,6 +59,7 @@ class FakeTwilioAPI(FakeServer):
             return Reply(400, _error(400, 21602, "Message body is required."))
         sid = "SM" + uuid.uuid4().hex
         self.messages.append({**fields, "sid": sid})
+        self.accepted(fields["To"])
         now = formatdate(usegmt=True)
         return Reply(
             201,
