@@ -76,7 +76,7 @@ def record_inbound(
     channel: str,
     provider_message_id: str,
     person_id: str,
-    address: str,
+    address: str | None,
     text: str | None = None,
     payload: str | None = None,
     media: list[dict] | None = None,
