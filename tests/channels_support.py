@@ -104,10 +104,17 @@ class ChannelServer:
             )
 
 
-async def start_channel_server(channels: list[InputChannel], bot: ScriptedBot) -> ChannelServer:
-    """Channels served on a free port, their worker running (after_server_start)."""
+async def start_channel_server(
+    channels: list[InputChannel], bot: ScriptedBot, agent: object | None = None
+) -> ChannelServer:
+    """Channels served on a free port, their worker running (after_server_start).
+
+    `agent` stands for Rasa's agent in `app.ctx` (its `is_ready` and `tracker_store`).
+    """
     reset_worker()
     app = Sanic(f"bousla-test-{uuid.uuid4().hex[:8]}", configure_logging=False)
+    if agent is not None:
+        app.ctx.agent = agent
 
     @app.route("/")
     async def root(_request):

@@ -66,6 +66,7 @@ def rows(model):
 
 
 async def test_the_webhook_is_registered_with_the_secret_at_start(server, telegram):
+    assert await wait_for(lambda: telegram.webhook)
     assert telegram.webhook == {
         "url": "https://bousla.example.ma/webhooks/telegram/webhook",
         "secret_token": SECRET,

@@ -15,7 +15,7 @@ AUDIO_KINDS = frozenset({"voice", "audio"})
 
 
 class ActionAcknowledgeMedia(Action):
-    """"I can't listen to voice notes, please write" (or the same for pictures and files)."""
+    """ "I can't listen to voice notes, please write" (or the same for pictures and files)."""
 
     def name(self) -> str:
         return "action_acknowledge_media"

@@ -107,17 +107,21 @@ class ChannelWorker:
         # Events must belong to the running loop.
         self._inbox_wake = asyncio.Event()
         self._outbox_wake = asyncio.Event()
-        for sender in self.senders.values():
-            try:
-                await sender.start()
-            except Exception:
-                logger.exception("Could not start the %s sender; will retry sends", sender.channel)
         self._loops = [
+            # In the background: Sanic serves no request until its start listeners return.
+            asyncio.create_task(self._start_senders(), name="bousla-senders"),
             asyncio.create_task(self._inbox_loop(), name="bousla-inbox"),
             asyncio.create_task(self._outbox_loop(), name="bousla-outbox"),
             asyncio.create_task(self._lease_loop(), name="bousla-leases"),
         ]
         logger.info("Delivery worker started for %s", ", ".join(sorted(self.inputs)))
+
+    async def _start_senders(self) -> None:
+        for sender in self.senders.values():
+            try:
+                await sender.start()
+            except Exception:
+                logger.exception("Could not start the %s sender", sender.channel)
 
     async def stop(self) -> None:
         if not self.running:
