@@ -9,7 +9,6 @@ every reply to the outbox, and the channel's `Sender` delivers outbox rows.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,6 @@ from sanic.response import HTTPResponse
 
 from bot.channels.outbound import enqueue_message
 from bot.channels.queue import InboundSnapshot, OutboundSnapshot
-from bot.storage.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -146,19 +144,17 @@ class OutboxOutput(OutputChannel):
             for b in buttons or []
         ]
 
-        def write() -> None:
-            with session_scope() as session:
-                enqueue_message(
-                    session,
-                    person_id=recipient_id,
-                    channel=self.name(),
-                    text=text,
-                    buttons=clean_buttons or None,
-                    media=media or None,
-                    idempotency_key=key,
-                )
+        from bot.channels.worker import in_session
 
-        await asyncio.to_thread(write)
+        await in_session(
+            enqueue_message,
+            person_id=recipient_id,
+            channel=self.name(),
+            text=text,
+            buttons=clean_buttons or None,
+            media=media or None,
+            idempotency_key=key,
+        )
         if self.on_enqueued:
             self.on_enqueued()
 

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -341,6 +341,8 @@ def mark_sent(
         "sent_at": utcnow(),
         "lease_until": None,
         "error": None,
+        # A status callback may already have said more ("delivered"): never step back.
+        "status": case((OutboundMessage.status == "sending", "sent"), else_=OutboundMessage.status),
     }
     if template is not None:
         values["template"] = template
@@ -348,13 +350,6 @@ def mark_sent(
         update(OutboundMessage)
         .where(OutboundMessage.id == message_id)
         .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    # A status callback may already have said more ("delivered"): never step back.
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == "sending")
-        .values(status="sent")
         .execution_options(synchronize_session=False)
     )
     session.commit()

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -46,14 +47,32 @@ logger = logging.getLogger(__name__)
 INBOX_MAX_ATTEMPTS = 5
 
 
+_database_threads: dict[bool, ThreadPoolExecutor] = {}
+
+
+def database_executor() -> ThreadPoolExecutor:
+    """Threads for database work: one for SQLite, several for PostgreSQL.
+
+    SQLite takes one writer at a time and makes the others sleep and retry (up to 100 ms
+    each time): with many messages at once, queueing the work in one thread is much
+    faster than letting threads collide in SQLite's busy handler.
+    """
+    sqlite = get_settings().app_database_url.startswith("sqlite")
+    if sqlite not in _database_threads:
+        _database_threads[sqlite] = ThreadPoolExecutor(
+            max_workers=1 if sqlite else 8, thread_name_prefix="bousla-db"
+        )
+    return _database_threads[sqlite]
+
+
 async def in_session(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run `work(session, ...)` in a thread, in its own session (the work commits)."""
+    """Run `work(session, ...)` in a database thread, in its own session (committed)."""
 
     def run() -> Any:
         with session_scope() as session:
             return work(session, *args, **kwargs)
 
-    return await asyncio.to_thread(run)
+    return await asyncio.get_running_loop().run_in_executor(database_executor(), run)
 
 
 class ChannelWorker:
