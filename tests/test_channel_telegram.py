@@ -56,6 +56,8 @@ async def server(database_url, fast_retries, telegram, bot):
         public_url="https://bousla.example.ma/",
     )
     started = await start_channel_server([channel], bot)
+    # setWebhook runs in the background at start: let it pass before programming failures.
+    assert await wait_for(lambda: telegram.webhook)
     yield started
     await started.stop()
 
