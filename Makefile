@@ -37,3 +37,4 @@ lint: setup
 
 bench: setup
 	$(BOUSLA) bench rest
+	$(BOUSLA) bench channels

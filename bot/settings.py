@@ -45,11 +45,20 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = Field(None, env="TWILIO_AUTH_TOKEN")
     twilio_whatsapp_from: str | None = Field(None, env="TWILIO_WHATSAPP_FROM")
     twilio_base_url: str = Field("https://api.twilio.com", env="TWILIO_BASE_URL")
+    # Approved content template (ContentSid "HX...") for messages sent outside WhatsApp's
+    # 24-hour window; its variable {{1}} receives the message text.
+    twilio_followup_content_sid: str | None = Field(None, env="TWILIO_FOLLOWUP_CONTENT_SID")
 
     # Telegram
     telegram_bot_token: str | None = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_secret_token: str | None = Field(None, env="TELEGRAM_SECRET_TOKEN")
     telegram_base_url: str = Field("https://api.telegram.org", env="TELEGRAM_BASE_URL")
+
+    # Delivery of the inbox and outbox (bot/channels/worker.py)
+    channel_poll_seconds: float = Field(0.5, env="BOUSLA_CHANNEL_POLL_SECONDS")
+    retry_base_seconds: float = Field(2.0, env="BOUSLA_RETRY_BASE_SECONDS")
+    retry_max_seconds: float = Field(300.0, env="BOUSLA_RETRY_MAX_SECONDS")
+    retry_give_up_seconds: float = Field(86400.0, env="BOUSLA_RETRY_GIVE_UP_SECONDS")
 
     # Content edited by staff
     catalog_dir: Path = Field(PROJECT_ROOT / "orientation_catalog", env="BOUSLA_CATALOG_DIR")
@@ -59,7 +68,18 @@ class Settings(BaseSettings):
     class Config:
         case_sensitive = False
 
-    @validator("database_url", "redis_url", "public_url", pre=True)
+    @validator(
+        "database_url",
+        "redis_url",
+        "public_url",
+        "twilio_account_sid",
+        "twilio_auth_token",
+        "twilio_whatsapp_from",
+        "twilio_followup_content_sid",
+        "telegram_bot_token",
+        "telegram_secret_token",
+        pre=True,
+    )
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
 

@@ -140,3 +140,22 @@ async def test_request_human_queues_a_handoff(
         priority,
         "ary",
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "response"),
+    [
+        ("voice", '/media_received{"media_kind":"voice"}', "utter_media_voice"),
+        ("photo", '/media_received{"media_kind":"photo"}', "utter_media_received"),
+        ("sticker", '/media_received{"media_kind":"sticker"}', "utter_media_received"),
+        (None, "t'as écouté mon vocal ?", "utter_media_voice"),
+        (None, "chfti tswira?", "utter_media_received"),
+    ],
+)
+def test_media_are_acknowledged_by_kind(tracker_factory, dispatcher, kind, text, response):
+    from bot.actions.media import ActionAcknowledgeMedia
+
+    entities = [{"entity": "media_kind", "value": kind}] if kind else []
+    tracker = tracker_factory(text=text, intent="media_received", entities=entities)
+    assert ActionAcknowledgeMedia().run(dispatcher, tracker, {}) == []
+    assert [m["response"] for m in dispatcher.messages] == [response]

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.channels.text import MAX_TEXT_LENGTH, render_choices, split_text
 from bot.storage.models import InboundMessage, OutboundMessage, utcnow
 
 
@@ -31,31 +32,57 @@ def enqueue_message(
     handoff_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> OutboundMessage:
-    """Queue a message for delivery (idempotent when `idempotency_key` is given)."""
+    """Queue a message for delivery (idempotent when `idempotency_key` is given).
+
+    A text too long for one provider message is queued as several rows (cut between
+    sentences, buttons on the last one), delivered in order; the first row is returned.
+    The caller commits; the Rasa server's delivery worker picks the rows up within
+    `BOUSLA_CHANNEL_POLL_SECONDS` (at once for bot replies).
+    """
     if idempotency_key:
         existing = session.execute(
             select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    message = OutboundMessage(
-        person_id=person_id,
-        channel=channel,
-        text=text,
-        buttons=buttons or None,
-        media=media or None,
-        template=template,
-        author=author,
-        counsellor_id=counsellor_id,
-        handoff_id=handoff_id,
-        idempotency_key=idempotency_key,
-        status="pending",
-        created_at=utcnow(),
-        next_attempt_at=utcnow(),
-    )
-    session.add(message)
-    session.flush()
-    return message
+    parts = _parts(channel, text, buttons)
+    rows = []
+    now = utcnow()
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        key = idempotency_key
+        if key and index:
+            key = f"{idempotency_key}#{index + 1}"
+        rows.append(
+            OutboundMessage(
+                person_id=person_id,
+                channel=channel,
+                text=part,
+                buttons=(buttons or None) if last else None,
+                media=(media or None) if index == 0 else None,
+                template=template,
+                author=author,
+                counsellor_id=counsellor_id,
+                handoff_id=handoff_id,
+                idempotency_key=key,
+                status="pending",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    for row in rows:
+        session.add(row)
+        session.flush()  # ids in order: the delivery order of the parts
+    return rows[0]
+
+
+def _parts(channel: str, text: str | None, buttons: list[dict] | None) -> list[str | None]:
+    limit = MAX_TEXT_LENGTH.get(channel)
+    if not text or limit is None:
+        return [text]
+    if channel == "whatsapp" and buttons:
+        limit -= len(render_choices("", buttons)) + 2  # the choices go after the last part
+    return split_text(text, limit) or [text]
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,29 @@
-// Local web chat: sends each message to Rasa's REST channel and shows the replies.
+// Local web chat: a channel like WhatsApp and Telegram (bot/channels/webchat.py).
+// Messages go to the inbox; the page polls the outbox, so a counsellor who takes over
+// from the dashboard shows up here too.
 (function () {
   "use strict";
   const rasaUrl = `${location.protocol}//${location.hostname}:${window.BOUSLA_RASA_PORT}`;
+  const channelUrl = `${rasaUrl}/webhooks/webchat`;
   const list = document.getElementById("messages");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
+  const FAST_POLL_MS = 300;   // just after a message: replies come within a second
+  const SLOW_POLL_MS = 2000;  // otherwise: a counsellor may write at any time
   let sender = localStorage.getItem("bousla-webchat-sender");
+  let lastSeen = 0;
+  let fastUntil = 0;
+  let typing = null;
+  let pollTimer = null;
+
+  function randomId() {
+    return Math.random().toString(36).slice(2) + Date.now().toString(36);
+  }
 
   function newSender() {
-    sender = "webchat-" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    sender = "webchat-" + randomId();
     localStorage.setItem("bousla-webchat-sender", sender);
+    lastSeen = 0;
   }
   if (!sender) newSender();
 
@@ -41,25 +55,49 @@
     list.scrollTop = list.scrollHeight;
   }
 
-  async function send(message, shown) {
-    addBubble(shown ?? message, "user");
-    const typing = addBubble("…", "bot bubble--typing");
+  function clearTyping() {
+    if (typing) typing.remove();
+    typing = null;
+  }
+
+  async function poll() {
+    clearTimeout(pollTimer);
     try {
-      const response = await fetch(`${rasaUrl}/webhooks/rest/webhook`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message }),
-      });
+      const response = await fetch(
+        `${channelUrl}/messages?sender=${encodeURIComponent(sender)}&after=${lastSeen}`
+      );
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const replies = await response.json();
-      typing.remove();
-      for (const reply of replies) {
-        if (reply.text) addBubble(reply.text, "bot");
-        if (reply.image) addBubble(reply.image, "bot");
-        if (reply.buttons && reply.buttons.length) addButtons(reply.buttons);
+      const { messages } = await response.json();
+      if (messages.length) clearTyping();
+      for (const message of messages) {
+        lastSeen = Math.max(lastSeen, message.id);
+        const who = message.author === "counsellor" ? "bot bubble--counsellor" : "bot";
+        if (message.text) addBubble(message.text, who);
+        if (message.buttons && message.buttons.length) addButtons(message.buttons);
       }
     } catch (error) {
-      typing.remove();
+      clearTyping();
+      addBubble("Bousla ne répond pas (le serveur Rasa est-il démarré ?) — " + error.message, "error");
+      fastUntil = 0;
+    }
+    pollTimer = setTimeout(poll, Date.now() < fastUntil ? FAST_POLL_MS : SLOW_POLL_MS);
+  }
+
+  async function send(message, shown) {
+    addBubble(shown ?? message, "user");
+    clearTyping();
+    typing = addBubble("…", "bot bubble--typing");
+    try {
+      const response = await fetch(`${channelUrl}/webhook`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender, message, message_id: "m" + randomId() }),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      fastUntil = Date.now() + 8000;
+      poll();
+    } catch (error) {
+      clearTyping();
       addBubble("Bousla ne répond pas (le serveur Rasa est-il démarré ?) — " + error.message, "error");
     }
   }
@@ -77,4 +115,5 @@
     input.focus();
   });
   input.focus();
+  poll();
 })();

@@ -1,0 +1,250 @@
+"""What the WhatsApp and Telegram channels share: outbox output, disabled mode, senders.
+
+A provider channel is a Rasa input/output pair like Rasa's own, with one difference:
+nothing is processed in the webhook request. The webhook checks the provider's proof,
+persists the message in the inbox and answers at once; the delivery worker
+(`bot.channels.worker`) hands inbox rows to Rasa with an `OutboxOutput`, which writes
+every reply to the outbox, and the channel's `Sender` delivers outbox rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.outbound import enqueue_message
+from bot.channels.queue import InboundSnapshot, OutboundSnapshot
+
+logger = logging.getLogger(__name__)
+
+# Media kinds passed to Rasa as `/media_received{"media_kind": ...}`.
+MEDIA_KINDS = ("voice", "audio", "photo", "video", "document", "sticker", "location")
+
+
+def media_intent(kind: str) -> str:
+    """The intent payload that tells Rasa a media message arrived (no text to read)."""
+    return "/media_received" + json.dumps({"media_kind": kind}, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- delivery
+
+
+class TransientSendError(Exception):
+    """The provider may accept the message later (429, 5xx, network): retry with backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(Exception):
+    """The provider refused the message for good (bad address, bot blocked...)."""
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    provider_message_id: str | None
+    template: dict | None = None  # the content template used instead of free text, if any
+
+
+class Sender:
+    """Delivers one outbox row to one provider. Raises TransientSendError or
+    PermanentSendError; anything else counts as transient."""
+
+    channel: str = ""
+
+    async def start(self) -> None:
+        """Called once when the worker starts (e.g. to register a webhook)."""
+
+    async def close(self) -> None:
+        """Called once when the worker stops."""
+
+    async def send(self, message: OutboundSnapshot) -> SendOutcome:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- Rasa side
+
+
+@dataclass(frozen=True)
+class PreparedMessage:
+    """What Rasa receives for one inbox row."""
+
+    text: str
+    metadata: dict[str, Any]
+
+
+class OutboxOutput(OutputChannel):
+    """Rasa's replies go to the outbox; the channel's sender delivers them.
+
+    Replies to an inbox row get the idempotency keys `in:<inbound id>:<n>`, so
+    processing the same row again (after a crash) queues nothing new.
+    """
+
+    def __init__(
+        self,
+        inbound_id: int | None = None,
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self.inbound_id = inbound_id
+        self.on_enqueued = on_enqueued
+        self._count = 0
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        text = message.get("text")
+        buttons = message.get("buttons") or message.get("quick_replies") or None
+        media = []
+        if message.get("image"):
+            media.append({"kind": "photo", "url": message["image"]})
+        if message.get("attachment"):
+            media.append({"kind": "document", "url": message["attachment"]})
+        if not (text or buttons or media):
+            return  # custom payloads and elements have no equivalent on these channels
+        await self.enqueue(recipient_id, text=text, buttons=buttons, media=media)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.enqueue(recipient_id, text=text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.enqueue(recipient_id, text=text, buttons=buttons)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.enqueue(recipient_id, text=text, buttons=quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.enqueue(recipient_id, text=None, media=[{"kind": "photo", "url": image}])
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.enqueue(recipient_id, text=None, media=[{"kind": "document", "url": attachment}])
+
+    async def enqueue(
+        self,
+        recipient_id: str,
+        *,
+        text: str | None,
+        buttons: list[dict] | None = None,
+        media: list[dict] | None = None,
+    ) -> None:
+        self._count += 1
+        key = f"in:{self.inbound_id}:{self._count}" if self.inbound_id is not None else None
+        clean_buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in buttons or []
+        ]
+
+        from bot.channels.worker import in_session
+
+        await in_session(
+            enqueue_message,
+            person_id=recipient_id,
+            channel=self.name(),
+            text=text,
+            buttons=clean_buttons or None,
+            media=media or None,
+            idempotency_key=key,
+        )
+        if self.on_enqueued:
+            self.on_enqueued()
+
+
+class ProviderInput(InputChannel):
+    """A provider's input channel: enabled with its secrets, or disabled with a reason.
+
+    Subclasses implement `webhook` (check, parse, persist), `prepare` (an inbox row as
+    Rasa's text), `output` (their OutboxOutput) and `sender` (their Sender).
+    """
+
+    def __init__(self, disabled_reason: str | None = None) -> None:
+        self.disabled_reason = disabled_reason
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_reason is None
+
+    @classmethod
+    def disabled(cls, missing: list[str]) -> ProviderInput:
+        reason = f"missing {', '.join(missing)}"
+        logger.warning(
+            "%s channel disabled: %s (set them to enable it; the other channels run).",
+            cls.name().capitalize(),
+            reason,
+        )
+        return cls(disabled_reason=reason)
+
+    # -- to implement ------------------------------------------------------------
+
+    def sender(self) -> Sender:
+        raise NotImplementedError
+
+    def output(
+        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
+    ) -> OutboxOutput:
+        raise NotImplementedError
+
+    async def prepare(self, message: InboundSnapshot) -> PreparedMessage | None:
+        """Rasa's input for an inbox row; None to skip it (nothing to answer)."""
+        raise NotImplementedError
+
+    async def webhook(self, request: Request) -> HTTPResponse:
+        raise NotImplementedError
+
+    def extra_routes(self, blueprint: Blueprint) -> None:
+        """Routes besides health and webhook (e.g. WhatsApp's status callback)."""
+
+    # -- Rasa's InputChannel ----------------------------------------------------
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """For Rasa's HTTP API (e.g. a trigger_intent with output_channel=latest)."""
+        if not self.enabled:
+            return None
+        from bot.channels.worker import get_worker
+
+        return self.output(None, get_worker().wake_outbox)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from bot.channels.worker import get_worker
+
+        channel_blueprint = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @channel_blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json(
+                    {"status": "disabled", "reason": self.disabled_reason}, status=503
+                )
+            return response.json({"status": "ok"})
+
+        @channel_blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.json(
+                    {"status": "disabled", "reason": self.disabled_reason}, status=503
+                )
+            return await self.webhook(request)
+
+        if self.enabled:
+            self.extra_routes(channel_blueprint)
+            worker = get_worker()
+            worker.register(self, on_new_message)
+
+            @channel_blueprint.listener("after_server_start")
+            async def start_worker(app, _loop) -> None:
+                await worker.start(app)
+
+            @channel_blueprint.listener("before_server_stop")
+            async def stop_worker(_app, _loop) -> None:
+                await worker.stop()
+
+        return channel_blueprint

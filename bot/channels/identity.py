@@ -1,0 +1,20 @@
+"""Who writes: the pseudonym that stands for a provider user everywhere but `persons.address`.
+
+The Rasa sender id, the tracker, the logs and every table use the pseudonym, a keyed hash
+(HMAC-SHA256 with `BOUSLA_SECRET_KEY`) of the channel and the provider's user id. Without
+the key, a pseudonym cannot be traced back to a phone number or a chat id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from bot.settings import get_settings
+
+
+def pseudonym(channel: str, provider_user_id: str, secret_key: str | None = None) -> str:
+    """`<channel>-<32 hex>`: stable for one person on one channel, opaque without the key."""
+    key = (secret_key or get_settings().secret_key).encode()
+    digest = hmac.new(key, f"{channel}:{provider_user_id}".encode(), hashlib.sha256)
+    return f"{channel}-{digest.hexdigest()[:32]}"

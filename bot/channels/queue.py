@@ -1,0 +1,426 @@
+"""The inbox and the outbox as work queues: record, claim with a lease, finish.
+
+Rows are claimed by whoever runs a delivery worker (one per Rasa server replica). A claim
+sets a lease (`lease_until`), renewed while the work goes on; a replica that dies leaves
+rows whose lease expires, and any worker takes them up again. Claiming is safe with
+several replicas: candidates are locked with `FOR UPDATE SKIP LOCKED` on PostgreSQL
+(SQLite has a single writer anyway), and each claim is a conditional UPDATE that only
+one claimer can win (rowcount 1).
+
+Order: only the oldest unfinished row of each person can be claimed (its "head"), so a
+person's messages are processed, and their replies sent, one at a time, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
+from bot.storage.people import ensure_person
+
+logger = logging.getLogger(__name__)
+
+INBOX_UNFINISHED = ("pending", "processing")
+OUTBOX_UNFINISHED = ("pending", "sending")
+# Outbox statuses in the order a message goes through them; a late status callback never
+# moves a message back (e.g. "sent" arriving after "delivered").
+DELIVERY_PROGRESS = ("pending", "sending", "queued", "sent", "delivered", "read")
+DELIVERY_FAILURES = ("failed", "undelivered")
+
+
+@dataclass(frozen=True)
+class InboundSnapshot:
+    """An inbox row as the worker needs it, detached from any session."""
+
+    id: int
+    channel: str
+    provider_message_id: str
+    person_id: str
+    text: str | None
+    payload: str | None
+    media: list[dict] | None
+    location: dict | None
+    attempts: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboundSnapshot:
+    """An outbox row with what a sender needs to deliver it."""
+
+    id: int
+    person_id: str
+    channel: str
+    address: str | None
+    text: str | None
+    buttons: list[dict] | None
+    media: list[dict] | None
+    template: dict | None
+    attempts: int
+    created_at: datetime
+    last_inbound_at: datetime | None
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def record_inbound(
+    session: Session,
+    *,
+    channel: str,
+    provider_message_id: str,
+    person_id: str,
+    address: str | None,
+    text: str | None = None,
+    payload: str | None = None,
+    media: list[dict] | None = None,
+    location: dict | None = None,
+) -> int | None:
+    """Persist an incoming message; its id, or None when this provider id was seen before.
+
+    Commits. A replayed webhook (same channel and provider message id) changes nothing.
+    """
+    for attempt in range(3):
+        try:
+            person = ensure_person(session, person_id=person_id, channel=channel, address=address)
+            person.last_inbound_at = utcnow()
+            message = InboundMessage(
+                channel=channel,
+                provider_message_id=provider_message_id,
+                person_id=person_id,
+                text=text,
+                payload=payload,
+                media=media or None,
+                location=location,
+                received_at=utcnow(),
+                status="pending",
+                attempts=0,
+            )
+            session.add(message)
+            session.commit()
+            return message.id
+        except IntegrityError:
+            session.rollback()
+            duplicate = session.execute(
+                select(InboundMessage.id).where(
+                    InboundMessage.channel == channel,
+                    InboundMessage.provider_message_id == provider_message_id,
+                )
+            ).first()
+            if duplicate is not None:
+                return None
+            if attempt == 2:
+                raise
+            # Two first messages of a new person at once: the other one created the person.
+    return None
+
+
+def claim_inbound(
+    session: Session, *, channels: list[str], limit: int, lease_seconds: float
+) -> list[InboundSnapshot]:
+    """Claim up to `limit` inbox rows (one per person, the oldest unfinished); commits."""
+    now = utcnow()
+    heads = (
+        select(func.min(InboundMessage.id))
+        .where(
+            InboundMessage.status.in_(INBOX_UNFINISHED),
+            InboundMessage.channel.in_(channels),
+        )
+        .group_by(InboundMessage.person_id)
+    )
+    claimable = or_(
+        InboundMessage.status == "pending",
+        and_(InboundMessage.status == "processing", InboundMessage.lease_until < now),
+    )
+    candidates = (
+        session.execute(
+            select(InboundMessage.id)
+            .where(InboundMessage.id.in_(heads), claimable)
+            .order_by(InboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    claimed = []
+    for message_id in candidates:
+        result = session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == message_id, claimable)
+            .values(
+                status="processing",
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=InboundMessage.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    rows = (
+        session.execute(
+            select(InboundMessage).where(InboundMessage.id.in_(claimed)).order_by(InboundMessage.id)
+        )
+        .scalars()
+        .all()
+        if claimed
+        else []
+    )
+    snapshots = [
+        InboundSnapshot(
+            id=row.id,
+            channel=row.channel,
+            provider_message_id=row.provider_message_id,
+            person_id=row.person_id,
+            text=row.text,
+            payload=row.payload,
+            media=row.media,
+            location=row.location,
+            attempts=row.attempts,
+            received_at=row.received_at,
+        )
+        for row in rows
+    ]
+    session.commit()
+    return snapshots
+
+
+def finish_inbound(session: Session, message_id: int) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id)
+        .values(status="done", processed_at=utcnow(), lease_until=None, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def retry_inbound_later(
+    session: Session, message_id: int, *, error: str, delay_seconds: float, max_attempts: int
+) -> str:
+    """After a failure: try again once the delay has passed (the row keeps the person's
+    later messages waiting), or give up after `max_attempts`. Returns the new status."""
+    row = session.get(InboundMessage, message_id)
+    if row is None:
+        return "gone"
+    row.error = error[:2000]
+    if row.attempts >= max_attempts:
+        row.status = "failed"
+        row.lease_until = None
+    else:
+        row.status = "processing"  # claimable again when the lease runs out
+        row.lease_until = utcnow() + timedelta(seconds=delay_seconds)
+    session.commit()
+    return row.status
+
+
+def renew_leases(
+    session: Session, *, inbound_ids: list[int], outbound_ids: list[int], lease_seconds: float
+) -> None:
+    until = utcnow() + timedelta(seconds=lease_seconds)
+    if inbound_ids:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id.in_(inbound_ids), InboundMessage.status == "processing")
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    if outbound_ids:
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(outbound_ids), OutboundMessage.status == "sending")
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
+def buttons_offered_before(session: Session, message: InboundSnapshot) -> list[dict] | None:
+    """The buttons of the last message that offered some in answer to the person's
+    previous message (what a reply such as "2" refers to), if any."""
+    previous = session.execute(
+        select(func.max(InboundMessage.received_at)).where(
+            InboundMessage.person_id == message.person_id, InboundMessage.id < message.id
+        )
+    ).scalar()
+    query = select(OutboundMessage.buttons).where(
+        OutboundMessage.person_id == message.person_id,
+        OutboundMessage.buttons.is_not(None),
+        OutboundMessage.created_at <= message.received_at,
+    )
+    if previous is not None:
+        query = query.where(OutboundMessage.created_at >= previous)
+    buttons = session.execute(query.order_by(OutboundMessage.id.desc()).limit(1)).scalar()
+    return buttons or None
+
+
+# ---------------------------------------------------------------- outbox
+
+
+def claim_outbound(
+    session: Session, *, channels: list[str], limit: int, lease_seconds: float
+) -> list[OutboundSnapshot]:
+    """Claim up to `limit` outbox rows that are due (one per person, oldest first); commits."""
+    now = utcnow()
+    heads = (
+        select(func.min(OutboundMessage.id))
+        .where(
+            OutboundMessage.status.in_(OUTBOX_UNFINISHED),
+            OutboundMessage.channel.in_(channels),
+        )
+        .group_by(OutboundMessage.person_id)
+    )
+    claimable = or_(
+        and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
+        and_(OutboundMessage.status == "sending", OutboundMessage.lease_until < now),
+    )
+    candidates = (
+        session.execute(
+            select(OutboundMessage.id)
+            .where(OutboundMessage.id.in_(heads), claimable)
+            .order_by(OutboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    claimed = []
+    for message_id in candidates:
+        result = session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == message_id, claimable)
+            .values(
+                status="sending",
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=OutboundMessage.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    snapshots = []
+    if claimed:
+        rows = session.execute(
+            select(OutboundMessage, Person.address, Person.last_inbound_at)
+            .join(Person, Person.id == OutboundMessage.person_id)
+            .where(OutboundMessage.id.in_(claimed))
+            .order_by(OutboundMessage.id)
+        ).all()
+        snapshots = [
+            OutboundSnapshot(
+                id=row.id,
+                person_id=row.person_id,
+                channel=row.channel,
+                address=address,
+                text=row.text,
+                buttons=row.buttons,
+                media=row.media,
+                template=row.template,
+                attempts=row.attempts,
+                created_at=row.created_at,
+                last_inbound_at=last_inbound_at,
+            )
+            for row, address, last_inbound_at in rows
+        ]
+    session.commit()
+    return snapshots
+
+
+def mark_sent(
+    session: Session, message_id: int, *, provider_message_id: str | None, template: dict | None
+) -> None:
+    values: dict = {
+        "provider_message_id": provider_message_id,
+        "sent_at": utcnow(),
+        "lease_until": None,
+        "error": None,
+        # A status callback may already have said more ("delivered"): never step back.
+        "status": case((OutboundMessage.status == "sending", "sent"), else_=OutboundMessage.status),
+    }
+    if template is not None:
+        values["template"] = template
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def retry_outbound_later(
+    session: Session, message_id: int, *, error: str, delay_seconds: float, give_up: bool
+) -> str:
+    """A failed attempt that may succeed later: back to pending at `now + delay`, or
+    failed for good when `give_up`. Returns the new status."""
+    values: dict = {"error": error[:2000], "lease_until": None}
+    if give_up:
+        values["status"] = "failed"
+    else:
+        values["status"] = "pending"
+        values["next_attempt_at"] = utcnow() + timedelta(seconds=delay_seconds)
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return values["status"]
+
+
+def mark_failed(session: Session, message_id: int, *, error: str) -> None:
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id)
+        .values(status="failed", error=error[:2000], lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def record_delivery_status(
+    session: Session,
+    *,
+    status: str,
+    message_id: int | None = None,
+    provider_message_id: str | None = None,
+    error: str | None = None,
+) -> bool:
+    """Apply a provider's status report (sent, delivered, read, failed, undelivered).
+
+    Found by outbox id when the callback URL carries it, else by provider id. A report
+    that would move a message backwards is ignored. Returns whether a row was found.
+    """
+    query = select(OutboundMessage)
+    if message_id is not None:
+        query = query.where(OutboundMessage.id == message_id)
+    elif provider_message_id:
+        query = query.where(OutboundMessage.provider_message_id == provider_message_id)
+    else:
+        return False
+    row = session.execute(query).scalars().first()
+    if row is None:
+        return False
+    if provider_message_id and row.provider_message_id is None:
+        row.provider_message_id = provider_message_id
+    if status in DELIVERY_FAILURES:
+        row.status = status
+        row.error = error or status
+    elif (
+        status in DELIVERY_PROGRESS
+        and row.status in DELIVERY_PROGRESS
+        and DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(row.status)
+    ):
+        row.status = status
+        if status == "delivered":
+            row.delivered_at = utcnow()
+    session.commit()
+    return True

@@ -1,0 +1,128 @@
+"""Text that fits each channel: splitting long messages, numbered choices for WhatsApp.
+
+WhatsApp free-form messages have no buttons, so a reply with buttons is sent as text
+followed by numbered choices ("1. …"), and the person's answer ("1", "jouj", "٢", or the
+words of a choice) is mapped back to the button's payload.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longest text one provider message carries.
+MAX_TEXT_LENGTH = {"whatsapp": 1600, "telegram": 4096}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` characters, cut between sentences when possible.
+
+    Paragraph breaks and sentence ends are preferred; a sentence longer than `limit`
+    is cut between words, and a word longer than `limit` where it must.
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for piece in _pieces(text, limit):
+        separator = piece[1]
+        candidate = f"{current}{separator}{piece[0]}" if current else piece[0]
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            parts.append(current)
+            current = piece[0]
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _pieces(text: str, limit: int) -> list[tuple[str, str]]:
+    """Sentences (each ≤ limit) with the separator that preceded them in the text."""
+    pieces: list[tuple[str, str]] = []
+    position = 0
+    separator = ""
+    for match in _SENTENCE_END.finditer(text):
+        pieces += _fit(text[position : match.start()], separator, limit)
+        separator = "\n\n" if "\n\n" in match.group() else ("\n" if "\n" in match.group() else " ")
+        position = match.end()
+    pieces += _fit(text[position:], separator, limit)
+    return [p for p in pieces if p[0]]
+
+
+def _fit(sentence: str, separator: str, limit: int) -> list[tuple[str, str]]:
+    if len(sentence) <= limit:
+        return [(sentence, separator)]
+    pieces: list[tuple[str, str]] = []
+    for word in sentence.split(" "):
+        while len(word) > limit:
+            pieces.append((word[:limit], separator))
+            word, separator = word[limit:], ""
+        pieces.append((word, separator))
+        separator = " "
+    return pieces
+
+
+# ---------------------------------------------------------------- numbered choices
+
+NUMBER_WORDS = {
+    1: ("1", "١", "wa7ed", "wahed", "wa7d", "un", "une", "واحد", "الأول", "lowel", "premier"),
+    2: ("2", "٢", "jouj", "jooj", "jouje", "zouj", "deux", "جوج", "زوج", "tani", "التاني"),
+    3: ("3", "٣", "tlata", "tleta", "trois", "تلاتة", "ثلاثة", "تلاثة"),
+    4: ("4", "٤", "reb3a", "rab3a", "quatre", "ربعة", "أربعة"),
+    5: ("5", "٥", "khamsa", "cinq", "خمسة"),
+    6: ("6", "٦", "setta", "sitta", "six", "ستة"),
+    7: ("7", "٧", "seb3a", "sept", "سبعة"),
+    8: ("8", "٨", "tmenya", "huit", "تمنية"),
+    9: ("9", "٩", "tes3ood", "neuf", "تسعة"),
+    10: ("10", "١٠", "3achra", "dix", "عشرة"),
+}
+_NUMBER_OF_WORD = {word: number for number, words in NUMBER_WORDS.items() for word in words}
+
+
+def render_choices(text: str | None, buttons: list[dict] | None) -> str:
+    """The text followed by one numbered line per button."""
+    lines = [f"{index}. {button['title']}" for index, button in enumerate(buttons or [], 1)]
+    if not lines:
+        return text or ""
+    return "\n\n".join(part for part in (text, "\n".join(lines)) if part)
+
+
+def normalise(text: str) -> str:
+    """Lower case, no emoji, punctuation or accents, single spaces: for comparing words."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    kept = []
+    for char in decomposed:
+        category = unicodedata.category(char)
+        if category == "Mn":  # accents (and Arabic short vowels)
+            continue
+        kept.append(char if category[0] in "LN" else " ")
+    return " ".join("".join(kept).split())
+
+
+def choice_payload(reply: str, buttons: list[dict] | None) -> str | None:
+    """The payload of the button that `reply` chooses, or None if it chooses none.
+
+    A reply chooses a button by its number (digits, Arabic-Indic digits, or the number in
+    words: "jouj", "جوج", "deux"), by its whole title, or by words found in one title only.
+    """
+    if not buttons:
+        return None
+    said = normalise(reply)
+    if not said:
+        return None
+    number = _NUMBER_OF_WORD.get(said)
+    if number is not None:
+        return buttons[number - 1]["payload"] if number <= len(buttons) else None
+    titles = [normalise(button["title"]) for button in buttons]
+    for button, title in zip(buttons, titles, strict=True):
+        if said == title:
+            return button["payload"]
+    words = set(said.split())
+    if len(words) > 3 or max(len(w) for w in words) < 3:
+        return None
+    matching = [b for b, t in zip(buttons, titles, strict=True) if words <= set(t.split())]
+    return matching[0]["payload"] if len(matching) == 1 else None

@@ -1,0 +1,393 @@
+"""The delivery worker: inbox rows to Rasa, outbox rows to the providers.
+
+One worker runs in each Rasa server process, started by the channels' blueprints after
+the server starts. It claims work from the database (see `bot.channels.queue` for leases
+and ordering), so it resumes whatever a crash or a restart left unfinished, and several
+replicas can share the same database without doing anything twice:
+
+- inbox: each claimed row goes to Rasa (`on_new_message`) with an `OutboxOutput`; the
+  replies become outbox rows keyed `in:<inbound id>:<n>`. A row processed again after a
+  crash is skipped if the tracker already holds its message id, and re-queues nothing
+  otherwise (same keys).
+- outbox: each claimed row goes to its channel's `Sender`; 429, 5xx and network errors
+  are retried with exponential backoff (configurable, see settings) until the provider
+  accepts the message or `BOUSLA_RETRY_GIVE_UP_SECONDS` have passed.
+
+Webhooks and bot replies wake the worker at once; it also polls every
+`BOUSLA_CHANNEL_POLL_SECONDS` for rows written by other processes (counsellors' replies
+from the dashboard).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import UserUttered
+
+from bot.channels import queue
+from bot.channels.base import (
+    PermanentSendError,
+    ProviderInput,
+    Sender,
+    TransientSendError,
+)
+from bot.settings import get_settings
+from bot.storage.db import session_scope
+from bot.storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+INBOX_MAX_ATTEMPTS = 5
+
+
+_database_threads: dict[bool, ThreadPoolExecutor] = {}
+
+
+def database_executor() -> ThreadPoolExecutor:
+    """Threads for database work: one for SQLite, several for PostgreSQL.
+
+    SQLite takes one writer at a time and makes the others sleep and retry (up to 100 ms
+    each time): with many messages at once, queueing the work in one thread is much
+    faster than letting threads collide in SQLite's busy handler.
+    """
+    sqlite = get_settings().app_database_url.startswith("sqlite")
+    if sqlite not in _database_threads:
+        _database_threads[sqlite] = ThreadPoolExecutor(
+            max_workers=1 if sqlite else 8, thread_name_prefix="bousla-db"
+        )
+    return _database_threads[sqlite]
+
+
+async def in_session(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run `work(session, ...)` in a database thread, in its own session (committed)."""
+
+    def run() -> Any:
+        with session_scope() as session:
+            return work(session, *args, **kwargs)
+
+    return await asyncio.get_running_loop().run_in_executor(database_executor(), run)
+
+
+class ChannelWorker:
+    def __init__(
+        self,
+        *,
+        lease_seconds: float = 30.0,
+        max_concurrent: int = 64,
+        poll_seconds: float | None = None,
+        retry_base_seconds: float | None = None,
+        retry_max_seconds: float | None = None,
+        give_up_seconds: float | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.lease_seconds = lease_seconds
+        self.max_concurrent = max_concurrent
+        self.poll_seconds = poll_seconds or settings.channel_poll_seconds
+        self.retry_base_seconds = retry_base_seconds or settings.retry_base_seconds
+        self.retry_max_seconds = retry_max_seconds or settings.retry_max_seconds
+        self.give_up_seconds = give_up_seconds or settings.retry_give_up_seconds
+        self.inputs: dict[str, tuple[ProviderInput, Callable[[UserMessage], Awaitable]]] = {}
+        self.senders: dict[str, Sender] = {}
+        self.app: Any = None
+        self._inbox_wake = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
+        self._inbox_busy: dict[int, asyncio.Task] = {}
+        self._outbox_busy: dict[int, asyncio.Task] = {}
+        self._loops: list[asyncio.Task] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def register(
+        self, channel: ProviderInput, on_new_message: Callable[[UserMessage], Awaitable]
+    ) -> None:
+        self.inputs[channel.name()] = (channel, on_new_message)
+        self.senders[channel.name()] = channel.sender()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._loops)
+
+    async def start(self, app: Any = None) -> None:
+        """Start delivering (idempotent); pending work left by a previous run resumes."""
+        if self.running:
+            return
+        self.app = app
+        self._stopping = False
+        self._loop = asyncio.get_running_loop()
+        # Events must belong to the running loop.
+        self._inbox_wake = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
+        self._loops = [
+            # In the background: Sanic serves no request until its start listeners return.
+            asyncio.create_task(self._start_senders(), name="bousla-senders"),
+            asyncio.create_task(self._inbox_loop(), name="bousla-inbox"),
+            asyncio.create_task(self._outbox_loop(), name="bousla-outbox"),
+            asyncio.create_task(self._lease_loop(), name="bousla-leases"),
+        ]
+        logger.info("Delivery worker started for %s", ", ".join(sorted(self.inputs)))
+
+    async def _start_senders(self) -> None:
+        for sender in self.senders.values():
+            try:
+                await sender.start()
+            except Exception:
+                logger.exception("Could not start the %s sender", sender.channel)
+
+    async def stop(self) -> None:
+        if not self.running:
+            return
+        # A flag as well as cancel(): Python 3.10's wait_for can swallow a cancellation.
+        self._stopping = True
+        self._inbox_wake.set()
+        self._outbox_wake.set()
+        for task in self._loops:
+            task.cancel()
+        busy = list(self._inbox_busy.values()) + list(self._outbox_busy.values())
+        if busy:  # let work in flight finish briefly; leases cover the rest
+            await asyncio.wait(busy, timeout=5)
+        for task in self._loops + busy:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                asyncio.gather(*self._loops, *busy, return_exceptions=True), timeout=5
+            )
+        self._loops = []
+        for sender in self.senders.values():
+            with contextlib.suppress(Exception):
+                await sender.close()
+
+    def wake_inbox(self) -> None:
+        self._threadsafe(self._inbox_wake.set)
+
+    def wake_outbox(self) -> None:
+        self._threadsafe(self._outbox_wake.set)
+
+    def _threadsafe(self, callback: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            callback()
+        else:
+            loop.call_soon_threadsafe(callback)
+
+    # ------------------------------------------------------------ inbox
+
+    def _agent_ready(self) -> bool:
+        context = getattr(self.app, "ctx", None)
+        if context is None or not hasattr(context, "agent"):
+            return True  # no Rasa agent in this app (tests give their own handler)
+        return context.agent is not None and context.agent.is_ready()
+
+    async def _inbox_loop(self) -> None:
+        while not self._stopping:
+            try:
+                self._inbox_wake.clear()
+                claimed = 0
+                free = self.max_concurrent - len(self._inbox_busy)
+                if free > 0 and self.inputs and self._agent_ready():
+                    rows = await in_session(
+                        queue.claim_inbound,
+                        channels=list(self.inputs),
+                        limit=free,
+                        lease_seconds=self.lease_seconds,
+                    )
+                    claimed = len(rows)
+                    for row in rows:
+                        task = asyncio.create_task(self._process(row))
+                        self._inbox_busy[row.id] = task
+                        task.add_done_callback(lambda _, rid=row.id: self._inbox_done(rid))
+                if claimed and claimed == free:
+                    continue
+                await self._wait(self._inbox_wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Inbox loop error; retrying")
+                await asyncio.sleep(self.poll_seconds)
+
+    def _inbox_done(self, message_id: int) -> None:
+        self._inbox_busy.pop(message_id, None)
+        self._inbox_wake.set()  # the person's next message may be claimable now
+
+    async def _process(self, row: queue.InboundSnapshot) -> None:
+        channel, on_new_message = self.inputs[row.channel]
+        message_id = f"{row.channel}:{row.provider_message_id}"
+        try:
+            if row.attempts > 1 and await self._already_in_tracker(row.person_id, message_id):
+                logger.info("Inbox %s was handled before a restart; not again", row.id)
+            else:
+                prepared = await channel.prepare(row)
+                if prepared is not None:
+                    output = channel.output(row.id, self.wake_outbox)
+                    await on_new_message(
+                        UserMessage(
+                            prepared.text,
+                            output,
+                            sender_id=row.person_id,
+                            input_channel=row.channel,
+                            message_id=message_id,
+                            metadata={"inbound_id": row.id, **prepared.metadata},
+                        )
+                    )
+            await in_session(queue.finish_inbound, row.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            delay = self._backoff(row.attempts)
+            status = await in_session(
+                queue.retry_inbound_later,
+                row.id,
+                error=repr(error),
+                delay_seconds=delay,
+                max_attempts=INBOX_MAX_ATTEMPTS,
+            )
+            logger.exception("Inbox %s (attempt %s) failed; now %s", row.id, row.attempts, status)
+        self.wake_outbox()
+
+    async def _already_in_tracker(self, sender_id: str, message_id: str) -> bool:
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return False
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            return False
+        return any(
+            isinstance(event, UserUttered) and event.message_id == message_id
+            for event in tracker.events
+        )
+
+    # ------------------------------------------------------------ outbox
+
+    async def _outbox_loop(self) -> None:
+        while not self._stopping:
+            try:
+                self._outbox_wake.clear()
+                claimed = 0
+                free = self.max_concurrent - len(self._outbox_busy)
+                if free > 0 and self.senders:
+                    rows = await in_session(
+                        queue.claim_outbound,
+                        channels=list(self.senders),
+                        limit=free,
+                        lease_seconds=self.lease_seconds,
+                    )
+                    claimed = len(rows)
+                    for row in rows:
+                        task = asyncio.create_task(self._deliver(row))
+                        self._outbox_busy[row.id] = task
+                        task.add_done_callback(lambda _, rid=row.id: self._outbox_done(rid))
+                if claimed and claimed == free:
+                    continue
+                await self._wait(self._outbox_wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Outbox loop error; retrying")
+                await asyncio.sleep(self.poll_seconds)
+
+    def _outbox_done(self, message_id: int) -> None:
+        self._outbox_busy.pop(message_id, None)
+        self._outbox_wake.set()
+
+    async def _deliver(self, row: queue.OutboundSnapshot) -> None:
+        sender = self.senders[row.channel]
+        try:
+            outcome = await sender.send(row)
+        except asyncio.CancelledError:
+            raise
+        except PermanentSendError as error:
+            logger.warning("Outbox %s refused by %s: %s", row.id, row.channel, error)
+            await in_session(queue.mark_failed, row.id, error=str(error))
+            return
+        except Exception as error:
+            retry_after = error.retry_after if isinstance(error, TransientSendError) else None
+            if not isinstance(error, TransientSendError):
+                logger.exception("Outbox %s: unexpected error from %s", row.id, row.channel)
+            delay = max(retry_after or 0.0, self._backoff(row.attempts))
+            age = (utcnow() - row.created_at).total_seconds()
+            give_up = age + delay > self.give_up_seconds
+            status = await in_session(
+                queue.retry_outbound_later,
+                row.id,
+                error=str(error) or repr(error),
+                delay_seconds=delay,
+                give_up=give_up,
+            )
+            logger.warning(
+                "Outbox %s attempt %s to %s failed (%s); %s",
+                row.id,
+                row.attempts,
+                row.channel,
+                error,
+                "given up" if status == "failed" else f"retry in {delay:.1f} s",
+            )
+            if status == "pending":
+                self._wake_later(delay)
+            return
+        await in_session(
+            queue.mark_sent,
+            row.id,
+            provider_message_id=outcome.provider_message_id,
+            template=outcome.template,
+        )
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential backoff with ±20 % jitter: base, 2×base, 4×base... up to the max."""
+        delay = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempts - 1))
+        return delay * random.uniform(0.8, 1.2)
+
+    def _wake_later(self, delay: float) -> None:
+        assert self._loop is not None
+        self._loop.call_later(delay, self._outbox_wake.set)
+
+    # ------------------------------------------------------------ shared
+
+    async def _wait(self, event: asyncio.Event) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=self.poll_seconds)
+
+    async def _lease_loop(self) -> None:
+        """Renew the leases of work in flight, so that slow work is not taken over."""
+        while not self._stopping:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                if self._inbox_busy or self._outbox_busy:
+                    await in_session(
+                        queue.renew_leases,
+                        inbound_ids=list(self._inbox_busy),
+                        outbound_ids=list(self._outbox_busy),
+                        lease_seconds=self.lease_seconds,
+                    )
+            except Exception:
+                logger.exception("Could not renew leases")
+
+
+_worker: ChannelWorker | None = None
+
+
+def get_worker() -> ChannelWorker:
+    """The worker of this process (one per Rasa server)."""
+    global _worker
+    if _worker is None:
+        _worker = ChannelWorker()
+    return _worker
+
+
+def reset_worker() -> None:
+    """Forget the worker (tests start several servers in one process)."""
+    global _worker
+    _worker = None

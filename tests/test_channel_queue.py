@@ -1,0 +1,122 @@
+"""The inbox and outbox as queues, on SQLite and PostgreSQL: one claimer per row, one
+row at a time per person, leases that expire, idempotent enqueueing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bot.channels import enqueue_message, transcript
+from bot.channels.queue import claim_inbound, claim_outbound, finish_inbound, record_inbound
+from bot.storage.db import session_scope
+from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
+
+
+def inbound(person: str, provider_id: str) -> int | None:
+    with session_scope() as session:
+        return record_inbound(
+            session, channel="whatsapp", provider_message_id=provider_id, person_id=person,
+            address=f"whatsapp:+2126{abs(hash(person)) % 10**8:08d}", text=provider_id,
+        )  # fmt: skip
+
+
+def claim_in(limit: int = 10, lease: float = 30) -> list[int]:
+    with session_scope() as session:
+        rows = claim_inbound(session, channels=["whatsapp"], limit=limit, lease_seconds=lease)
+        return [row.id for row in rows]
+
+
+def claim_out(limit: int = 10) -> list[int]:
+    with session_scope() as session:
+        rows = claim_outbound(session, channels=["whatsapp"], limit=limit, lease_seconds=30)
+        return [row.id for row in rows]
+
+
+def test_a_replayed_message_is_recorded_once(database_url):
+    first = inbound("p1", "SM1")
+    assert first is not None
+    assert inbound("p1", "SM1") is None
+    with session_scope() as session:
+        assert session.query(InboundMessage).count() == 1
+        assert session.get(Person, "p1").last_inbound_at is not None
+
+
+def test_only_the_oldest_unfinished_message_of_a_person_is_claimed(database_url):
+    a1, a2, b1 = inbound("a", "A1"), inbound("a", "A2"), inbound("b", "B1")
+    assert claim_in() == [a1, b1]
+    assert claim_in() == []  # a2 waits for a1; b has nothing else
+    with session_scope() as session:
+        finish_inbound(session, a1)
+    assert claim_in() == [a2]
+
+
+def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(database_url):
+    message = inbound("p", "SM1")
+    assert claim_in(lease=30) == [message]
+    assert claim_in() == []
+    with session_scope() as session:
+        session.execute(update(InboundMessage).values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert claim_in() == [message]
+    with session_scope() as session:
+        assert session.get(InboundMessage, message).attempts == 2
+
+
+def test_concurrent_claimers_never_share_a_row(database_url):
+    for index in range(60):
+        inbound(f"person-{index}", f"SM{index}")
+    claimed: list[list[int]] = [[] for _ in range(4)]
+    barrier = threading.Barrier(4)
+
+    def claimer(slot: int) -> None:
+        barrier.wait()
+        for _ in range(10):
+            claimed[slot] += claim_in(limit=5)
+
+    threads = [threading.Thread(target=claimer, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [row for rows in claimed for row in rows]
+    assert len(everything) == len(set(everything)) == 60
+
+
+def test_outbox_rows_wait_for_their_turn_and_their_retry_time(database_url):
+    inbound("p", "SM1")
+    with session_scope() as session:
+        first = enqueue_message(session, person_id="p", channel="whatsapp", text="one").id
+        second = enqueue_message(session, person_id="p", channel="whatsapp", text="two").id
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == first)
+            .values(next_attempt_at=utcnow() + timedelta(minutes=1))
+        )
+    assert claim_out() == []  # "two" never overtakes "one", even while "one" waits
+    with session_scope() as session:
+        session.execute(update(OutboundMessage).values(next_attempt_at=utcnow()))
+    assert claim_out() == [first]
+    with session_scope() as session:
+        session.execute(
+            update(OutboundMessage).where(OutboundMessage.id == first).values(status="sent")
+        )
+    assert claim_out() == [second]
+
+
+def test_enqueue_is_idempotent_and_splits_long_texts(database_url):
+    inbound("p", "SM1")
+    text = "Une phrase. " * 300
+    with session_scope() as session:
+        first = enqueue_message(session, person_id="p", channel="whatsapp", text=text,
+                                buttons=[{"title": "OK", "payload": "/affirm"}],
+                                idempotency_key="in:1:1")  # fmt: skip
+        again = enqueue_message(session, person_id="p", channel="whatsapp", text=text,
+                                idempotency_key="in:1:1")  # fmt: skip
+        assert again.id == first.id
+        parts = session.query(OutboundMessage).order_by(OutboundMessage.id).all()
+        assert [p.idempotency_key for p in parts] == ["in:1:1", "in:1:1#2", "in:1:1#3"]
+        assert [p.buttons for p in parts] == [None, None, [{"title": "OK", "payload": "/affirm"}]]
+        assert all(len(p.text) <= 1600 for p in parts)
+        entries = transcript(session, person_id="p")
+        assert [e.author for e in entries] == ["person", "bot", "bot", "bot"]

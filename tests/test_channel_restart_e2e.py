@@ -1,0 +1,117 @@
+"""The real stack (`bousla run`, real model, real action server) behind the WhatsApp
+channel: Rasa killed (-9) after the webhook was acknowledged and before the reply could
+leave, then restarted: the person is still answered, once. Telegram has no secrets
+here: it is disabled with one log line and the other channels run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
+from bot.localstack import Stack, processes_with_marker
+
+pytestmark = pytest.mark.slow
+
+PHONE_DIGITS = "212611223344"
+PHONE = f"whatsapp:+{PHONE_DIGITS}"
+
+
+def variant(domain: dict, response: str, language: str) -> str:
+    for candidate in domain["responses"][response]:
+        if candidate["condition"][0]["value"] == language:
+            return candidate["text"]
+    raise KeyError(response)
+
+
+def rasa_pids(marker: str) -> list[int]:
+    return [
+        pid
+        for pid in processes_with_marker(marker)
+        if b"rasa\x00run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def post_signed(stack: Stack, twilio: FakeTwilioAPI, form: dict) -> httpx.Response:
+    url = f"{stack.rasa_url}/webhooks/whatsapp/webhook"
+    return httpx.post(
+        url, data=form, headers=signed_headers(twilio.auth_token, url, form), timeout=10
+    )
+
+
+def test_rasa_killed_between_ack_and_reply_still_answers_once(trained_model, tmp_path, domain):
+    var_dir = tmp_path / "var"
+    with FakeTwilioAPI() as twilio:
+        env = {
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+            "TWILIO_BASE_URL": twilio.url,
+            "TELEGRAM_BOT_TOKEN": "",
+            "TELEGRAM_SECRET_TOKEN": "",
+            "BOUSLA_RETRY_BASE_SECONDS": "0.2",
+            "BOUSLA_RETRY_MAX_SECONDS": "1",
+        }
+        stack = Stack(var_dir=var_dir, extra_env=env).start()
+        try:
+            log = stack.log()
+            assert log.count("Telegram channel disabled") == 1, log[-3000:]
+            assert "Whatsapp channel disabled" not in log
+            assert stack.say("rest-still-works", "salam"), "the REST channel answers"
+
+            twilio.go_down(3600)  # nothing can leave before the kill
+            form = whatsapp_webhook_form(from_number=PHONE, body="salam")
+            assert post_signed(stack, twilio, form).status_code == 200
+            for pid in rasa_pids(stack.marker):
+                os.kill(pid, signal.SIGKILL)
+            stack.process.wait(timeout=60)  # the process manager stops the others
+            assert twilio.messages == []
+        finally:
+            stack.stop()
+
+        twilio.come_back()
+        restarted = Stack(var_dir=var_dir, extra_env=env).start()
+        try:
+            expected = [
+                variant(domain, "utter_consent_notice", "ary_latn"),
+                variant(domain, "utter_greet", "ary_latn"),
+            ]
+            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 3, timeout=60), (
+                restarted.log()[-3000:]
+            )
+            bodies = [m["Body"] for m in twilio.sent_to(PHONE)]
+            assert bodies[:2] == expected
+            assert bodies[2].startswith(variant(domain, "utter_main_menu", "ary_latn"))
+            assert "\n1. 💼 Tl9a khdma\n2. " in bodies[2]  # buttons as numbered choices
+
+            # The same webhook again (Twilio retries): answered already, nothing more.
+            assert post_signed(restarted, twilio, form).status_code == 200
+            # A numbered answer reaches Rasa as the button's payload.
+            choice = whatsapp_webhook_form(from_number=PHONE, body="4")  # 4. 💰 Tl9a tamwil
+            assert post_signed(restarted, twilio, choice).status_code == 200
+            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 4, timeout=30)
+            time.sleep(2)
+            bodies = [m["Body"] for m in twilio.sent_to(PHONE)]
+            assert len(bodies) == 4, bodies
+            assert bodies[3] == variant(domain, "utter_orientation_intro", "ary_latn")
+
+            # A voice note is acknowledged in the person's language, with a counsellor offered.
+            voice = whatsapp_webhook_form(
+                from_number=PHONE, media=[("https://api.twilio.com/x/Media/ME1", "audio/ogg")]
+            )
+            assert post_signed(restarted, twilio, voice).status_code == 200
+            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 6, timeout=30)
+            bodies = [m["Body"] for m in twilio.sent_to(PHONE)]
+            assert bodies[4] == variant(domain, "utter_media_voice", "ary_latn")
+            assert bodies[5].startswith(variant(domain, "utter_offer_counsellor", "ary_latn"))
+
+            # Phone numbers stay out of the logs and out of Rasa's tracker store.
+            assert PHONE_DIGITS not in restarted.log()
+            assert PHONE_DIGITS.encode() not in (var_dir / "rasa_tracker.db").read_bytes()
+        finally:
+            restarted.stop()
