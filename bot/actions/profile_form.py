@@ -157,7 +157,10 @@ class ValidateProfileForm(FormValidationAction):
             if not granted:
                 clear_profile(session, person_id=person_id)
 
-        await in_session(record)
+        try:
+            await in_session(record)
+        except Exception:  # the answer still holds for this conversation (slot); logged
+            logger.exception("Could not record the profile consent of %s", person_id)
         if not granted:
             dispatcher.utter_message(response="utter_profile_consent_refused")
         return result
