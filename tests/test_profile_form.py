@@ -430,3 +430,12 @@ def test_every_interrupting_intent_has_a_rule_while_the_form_is_active():
     for intent in FORM_ASIDES:
         assert during_form[intent][-2] == "profile_form", intent
     assert during_form["ask_human"][-1] == during_form["distress"][-1] == "action_request_human"
+
+
+def test_the_goal_comes_from_the_first_message_or_the_goal_question_only(domain):
+    for mapping in domain["slots"]["goal"]["mappings"]:
+        if mapping["type"] == "from_intent":
+            assert mapping["conditions"] == [
+                {"active_loop": None},
+                {"active_loop": "profile_form", "requested_slot": "goal"},
+            ]
