@@ -18,6 +18,7 @@ from bot.actions.profile_form import (
     FORM_ASIDES,
     FORM_EXITS,
     FORM_INTERRUPTIONS,
+    SOFT_EXITS,
     ActionAskAge,
     ActionAskCommune,
     ActionAskProfileConsent,
@@ -259,6 +260,40 @@ async def test_an_interrupting_message_fills_nothing_so_rasa_rejects_the_form(di
     assert [e["name"] for e in events if e.get("event") == "slot"] == ["requested_slot"]
 
 
+@pytest.mark.parametrize(
+    ("text", "requested"),
+    [("ana m9ala9 bzaf", "education"), ("ما بقيتش قادر", "age"), ("je me sens seul", "commune")],
+)
+async def test_a_need_to_talk_leaves_the_form(dispatcher, domain, text, requested):
+    tracker = form_tracker(text, {requested: text}, intent="need_listening", requested=requested)
+    events = await ValidateProfileForm().run(dispatcher, tracker, domain)
+    assert events[-1] == {
+        **events[-1],
+        "event": "action_execution_rejected",
+        "name": "profile_form",
+    }
+    assert slot_events(events) == {requested: None}  # the text caught is not kept as an answer
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(("text", "requested"), [("je sais pas", "age"), ("ma3rftch", "commune")])
+async def test_i_dont_know_classified_as_a_need_to_talk_still_answers(
+    dispatcher, domain, text, requested
+):
+    tracker = form_tracker(text, {requested: text}, intent="need_listening", requested=requested)
+    events = await validate(dispatcher, domain, tracker)
+    assert events["profile_skipped"] == [requested]
+    assert responses(dispatcher) == ["utter_profile_skip"]
+
+
+async def test_a_goal_said_in_free_words_at_the_start_is_not_asked(dispatcher, domain):
+    # "3andi 24 3am w bghit khdma" classified `inform`: the goal is read from the text.
+    tracker = form_tracker("3andi 24 3am w bghit khdma", {"age": "24"}, intent="inform")
+    events = await validate(dispatcher, domain, tracker)
+    assert events["goal"] == "job" and events["age"] == 24
+    assert events["requested_slot"] == "profile_consent"
+
+
 # ------------------------------------------------------------------ consent and storage
 async def test_consent_yes_is_recorded_and_the_profile_stored(dispatcher, domain, session):
     slots = {"goal": "job", "age": 24, "commune": "ain-harrouda"}
@@ -425,7 +460,7 @@ def test_every_interrupting_intent_has_a_rule_while_the_form_is_active():
         if rule.get("condition") == [{"active_loop": "profile_form"}]
         and "intent" in rule["steps"][0]
     }
-    for intent in FORM_EXITS:
+    for intent in FORM_EXITS + SOFT_EXITS:
         assert during_form[intent][0] == "action_deactivate_loop", intent
     for intent in FORM_ASIDES:
         assert during_form[intent][-2] == "profile_form", intent

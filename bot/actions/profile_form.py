@@ -12,7 +12,8 @@ are not asked again. Answers are read by `bot.profile_answers` (no Rasa there).
   `utter_ask_profile_consent`; the answer itself is recorded in `consents`.
 - Intents in FORM_INTERRUPTIONS are never read as answers (`not_intent` on every mapping of
   the form's slots in domain.yml): the form is rejected at once and the rules of
-  bot/data/orientation.yml take over (counsellor, distress, menu...).
+  bot/data/orientation.yml take over (counsellor, distress, menu...). need_listening
+  (SOFT_EXITS) leaves the form too, unless the message answers the question.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import asdict
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
@@ -43,10 +44,14 @@ PROJECT_SLOTS = ("project_stage", "sector", "amount")
 PROJECT_GOALS = ("project", "financing")
 
 # Intents that leave the form (rules in bot/data/orientation.yml)...
-FORM_EXITS = ("ask_human", "distress", "cancel", "main_menu", "goodbye", "need_listening")
+FORM_EXITS = ("ask_human", "distress", "cancel", "main_menu", "goodbye")
 # ... and intents answered on the side before the form asks its question again.
 FORM_ASIDES = ("bot_challenge", "ask_center_info")
+# Never read as answers: `not_intent` of every mapping of the form's slots (domain.yml).
 FORM_INTERRUPTIONS = FORM_EXITS + FORM_ASIDES
+# Leave the form too (rule in orientation.yml), unless the message answers the question:
+# "je sais pas" or "ma3rftch" may be classified need_listening, and they answer it.
+SOFT_EXITS = ("need_listening",)
 # Messages that answer nothing ("salam", "merci"): the question is asked again, and this
 # does not count as the one retry.
 NOT_ANSWERS = ("greet", "thank", "change_language")
@@ -77,11 +82,30 @@ class ValidateProfileForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        leaving = self.leaves_the_form(tracker, domain)
+        if leaving is not None:
+            return leaving
         events = await super().run(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
         if tracker.slots.get(CONSENT) is True and changed & {CONSENT, *PROFILE_FIELDS}:
             await self._store_profile(tracker)
         return events
+
+    def leaves_the_form(self, tracker: Tracker, domain: dict[str, Any]) -> list | None:
+        """Reject the form for a SOFT_EXITS message that does not answer the question.
+
+        The text caught by the mappings is emptied and the rules of orientation.yml take
+        over (e.g. listening). None: the message is an answer (or not a soft exit).
+        """
+        requested = tracker.slots.get(REQUESTED_SLOT)
+        if latest_intent(tracker) not in SOFT_EXITS or requested is None:
+            return None
+        answer = parse(requested, latest_text(tracker))
+        if answer.understood or answer.unknown:
+            return None
+        form_slots = set(self.domain_slots(domain))
+        caught = [name for name in tracker.slots_to_validate() if name in form_slots]
+        return [SlotSet(name, None) for name in caught] + [ActionExecutionRejected(FORM)]
 
     async def _store_profile(self, tracker: Tracker) -> None:
         profile = known_profile(tracker.slots)
@@ -111,6 +135,16 @@ class ValidateProfileForm(FormValidationAction):
             if tracker.slots.get(slot) is None:
                 return SlotSet(REQUESTED_SLOT, slot)
         return SlotSet(REQUESTED_SLOT, None)
+
+    async def extract_goal(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """At the start, the goal said in free words ("3andi 24 3am w bghit khdma" may be
+        classified `inform`, not seek_job): read it from the text, not asked again."""
+        if tracker.slots.get("goal") is not None or tracker.active_loop_name == FORM:
+            return {}
+        answer = parse("goal", latest_text(tracker))
+        return {"goal": answer.value} if answer.understood else {}
 
     async def _check(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
