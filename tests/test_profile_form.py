@@ -289,9 +289,14 @@ async def test_i_dont_know_classified_as_a_need_to_talk_still_answers(
 async def test_a_goal_said_in_free_words_at_the_start_is_not_asked(dispatcher, domain):
     # "3andi 24 3am w bghit khdma" classified `inform`: the goal is read from the text.
     tracker = form_tracker("3andi 24 3am w bghit khdma", {"age": "24"}, intent="inform")
+    tracker.active_loop = {"name": "profile_form"}  # as Rasa sends it at activation
     events = await validate(dispatcher, domain, tracker)
     assert events["goal"] == "job" and events["age"] == 24
     assert events["requested_slot"] == "profile_consent"
+    # Later answers never change the goal by themselves.
+    dispatcher.messages.clear()
+    later = form_tracker("khdma", {"situation": "khdma"}, requested="situation")
+    assert "goal" not in await validate(dispatcher, domain, later)
 
 
 # ------------------------------------------------------------------ consent and storage

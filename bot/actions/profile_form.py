@@ -141,7 +141,8 @@ class ValidateProfileForm(FormValidationAction):
     ) -> dict[str, Any]:
         """At the start, the goal said in free words ("3andi 24 3am w bghit khdma" may be
         classified `inform`, not seek_job): read it from the text, not asked again."""
-        if tracker.slots.get("goal") is not None or tracker.active_loop_name == FORM:
+        starting = tracker.slots.get(REQUESTED_SLOT) is None  # no question asked yet
+        if tracker.slots.get("goal") is not None or not starting:
             return {}
         answer = parse("goal", latest_text(tracker))
         return {"goal": answer.value} if answer.understood else {}

@@ -58,6 +58,8 @@ REASON_ORDER = (
 )
 GENERIC_REASONS = ("goal_ok", "residence_national")
 REASONS_SHOWN = 2
+# Not ";" or ",": some reasons contain them ("il finance jusqu'à 100 000 DH ; tu cherches...").
+WHY_SEPARATOR = " · "
 
 _store: CatalogStore | None = None
 _store_lock = threading.Lock()
@@ -83,7 +85,7 @@ def language_of(tracker: Tracker) -> str:
     return language if language in LANGUAGES else "fr"
 
 
-def why_line(found: ProgramMatch, language: str) -> str:
+def why_line(found: ProgramMatch) -> str:
     """One line saying why a programme fits: its most telling reasons."""
     # The codes of the reasons shown come first in `reason_codes` (then those of failures).
     coded = list(zip(found.reason_codes, found.reasons, strict=False))
@@ -91,13 +93,13 @@ def why_line(found: ProgramMatch, language: str) -> str:
     coded.sort(key=lambda pair: rank.get(pair[0], len(REASON_ORDER)))
     telling = [text for code, text in coded if code not in GENERIC_REASONS]
     chosen = (telling or [text for _, text in coded])[:REASONS_SHOWN]
-    return default_phrasebook().format("caution_details_separator", language).join(chosen)
+    return WHY_SEPARATOR.join(chosen)
 
 
 def option_of(found: ProgramMatch, language: str) -> dict[str, Any]:
     """A suggestion as kept in the slot `program_options` until it is shown."""
     if found.kind == OFFER:
-        line, caution = why_line(found, language), found.caution
+        line, caution = why_line(found), found.caution
     else:
         separator = default_phrasebook().format("caution_details_separator", language)
         line, caution = separator.join(found.missing), None
