@@ -169,6 +169,22 @@ async def test_cautions_for_programmes_to_confirm_are_in_the_persons_language(
     assert caution.startswith(expected_start[language])
 
 
+async def test_a_local_programme_says_who_may_apply_when_the_commune_is_unknown(
+    dispatcher, database_url, catalog_dir
+):
+    student = {"age": 20, "education": "bac+2", "situation": "student", "goal": "training"}
+    slots = await suggest(dispatcher, student, sender_id="p-local")
+    every = dispatcher.messages[1:4] + [o for o in slots["program_options"] if o["kind"] == "offer"]
+    cite = next(
+        m
+        for m in every
+        if (m.get("program_id") or m.get("id")) == "cite-des-metiers-casablanca-settat"
+    )
+    why = cite.get("why") or cite["line"]
+    assert "réservé" not in why
+    assert "réservé aux habitants de : Casablanca-Settat" in cite["caution"]
+
+
 async def test_without_consent_the_answers_are_forgotten_after_the_search(
     dispatcher, database_url, catalog_dir
 ):

@@ -57,6 +57,8 @@ REASON_ORDER = (
     "residence_national",
 )
 GENERIC_REASONS = ("goal_ok", "residence_national")
+# Sentences among the reasons that are a condition, not a fit: shown with the caution.
+CONDITION_NOTES = ("residence_local",)
 REASONS_SHOWN = 2
 # Not ";" or ",": some reasons contain them ("il finance jusqu'à 100 000 DH ; tu cherches...").
 WHY_SEPARATOR = " · "
@@ -91,15 +93,29 @@ def why_line(found: ProgramMatch) -> str:
     coded = list(zip(found.reason_codes, found.reasons, strict=False))
     rank = {code: i for i, code in enumerate(REASON_ORDER)}
     coded.sort(key=lambda pair: rank.get(pair[0], len(REASON_ORDER)))
+    coded = [(code, text) for code, text in coded if code not in CONDITION_NOTES]
     telling = [text for code, text in coded if code not in GENERIC_REASONS]
     chosen = (telling or [text for _, text in coded])[:REASONS_SHOWN]
     return WHY_SEPARATOR.join(chosen)
 
 
+def caution_line(found: ProgramMatch, language: str) -> str | None:
+    """The programme's caution, with the conditions the person may not meet ("réservé aux
+    habitants de : Casablanca-Settat" when their commune is unknown)."""
+    notes = [
+        text
+        for code, text in zip(found.reason_codes, found.reasons, strict=False)
+        if code in CONDITION_NOTES
+    ]
+    parts = [part for part in (found.caution, *notes) if part]
+    separator = default_phrasebook().format("caution_details_separator", language)
+    return separator.join(parts) or None
+
+
 def option_of(found: ProgramMatch, language: str) -> dict[str, Any]:
     """A suggestion as kept in the slot `program_options` until it is shown."""
     if found.kind == OFFER:
-        line, caution = why_line(found), found.caution
+        line, caution = why_line(found), caution_line(found, language)
     else:
         separator = default_phrasebook().format("caution_details_separator", language)
         line, caution = separator.join(found.missing), None
