@@ -10,12 +10,20 @@ from bot.language import LANGUAGES
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÿ]")
+# "{program_name}": filled at run time with text in the person's language, not shown as is.
+PLACEHOLDER = re.compile(r"{[^{}\n]*}")
 
 
 def arabic_share(text: str) -> float:
+    text = PLACEHOLDER.sub("", text)
     arabic = len(ARABIC_LETTER.findall(text))
     latin = len(LATIN_LETTER.findall(text))
     return arabic / (arabic + latin) if arabic + latin else 0.0
+
+
+def has_letters(text: str) -> bool:
+    text = PLACEHOLDER.sub("", text)
+    return bool(ARABIC_LETTER.search(text) or LATIN_LETTER.search(text))
 
 
 def variant_texts(variant: dict) -> list[str]:
@@ -45,6 +53,8 @@ def test_each_variant_is_written_in_its_script(domain):
         for variant in variants:
             language = language_of(variant)
             for text in variant_texts(variant):
+                if not has_letters(text):
+                    continue  # only emoji and variables: the same in every script
                 share = arabic_share(text)
                 if language == "ary" and share < 0.75:
                     problems.append(f"{name} [ary] is not in Arabic script: {text!r}")
@@ -62,7 +72,7 @@ def test_buttons_are_the_same_in_every_language(domain):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("ana hna", 0.0), ("أنا هنا", 1.0), ("🙂", 0.0)],
+    [("ana hna", 0.0), ("أنا هنا", 1.0), ("🙂", 0.0), ("مهم: {caution}", 1.0)],
 )
 def test_arabic_share(text, expected):
     assert arabic_share(text) == expected

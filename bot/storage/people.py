@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Person, utcnow
@@ -48,3 +50,32 @@ def profile_summary(person: Person) -> dict[str, object]:
         for field in PROFILE_FIELDS
         if getattr(person, field) is not None
     }
+
+
+def save_profile(
+    session: Session,
+    *,
+    person_id: str,
+    channel: str,
+    profile: Mapping[str, object],
+    language: str | None = None,
+) -> Person:
+    """Store the profile answers on the person's row (only with their consent).
+
+    Every field of PROFILE_FIELDS is written: a field missing from `profile` (skipped,
+    not understood) is stored as unknown (None).
+    """
+    person = ensure_person(session, person_id=person_id, channel=channel, language=language)
+    for field in PROFILE_FIELDS:
+        setattr(person, field, profile.get(field))
+    session.flush()
+    return person
+
+
+def clear_profile(session: Session, *, person_id: str) -> None:
+    """Forget the profile answers (consent refused or withdrawn); the person row stays."""
+    person = session.get(Person, person_id)
+    if person is not None:
+        for field in PROFILE_FIELDS:
+            setattr(person, field, None)
+        session.flush()

@@ -1,0 +1,367 @@
+"""Programme suggestions in the conversation: offers with their buttons, cautions in the
+person's language, "autres options", details, how to apply, referrals stored (SQLite and
+PostgreSQL), and the catalogue's hot reload seen through the action server's store."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from sqlalchemy import select
+
+from bot import PROJECT_ROOT
+from bot.actions import programs
+from bot.actions.programs import (
+    ActionHowToApply,
+    ActionMorePrograms,
+    ActionProgramDetails,
+    ActionSuggestPrograms,
+)
+from bot.settings import get_settings
+from bot.storage.models import Referral
+from tests.conftest import make_tracker
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+JOB_SEEKER = {
+    "age": 24,
+    "education": "bac",
+    "situation": "job_seeker",
+    "goal": "job",
+    "commune": "ain-harrouda",
+    "profile_consent": True,
+}
+PROJECT = {
+    "age": 28,
+    "education": "college",
+    "situation": "not_in_school",
+    "goal": "project",
+    "commune": "ain-harrouda",
+    "project_stage": "idea",
+    "sector": "food",
+    "amount": 50_000,
+    "profile_consent": True,
+}
+
+
+@pytest.fixture
+def catalog_dir(tmp_path, monkeypatch) -> Path:
+    """A copy of the catalogue, served by the action server's store (BOUSLA_CATALOG_DIR)."""
+    directory = tmp_path / "orientation_catalog"
+    shutil.copytree(PROJECT_ROOT / "orientation_catalog", directory)
+    monkeypatch.setenv("BOUSLA_CATALOG_DIR", str(directory))
+    get_settings.cache_clear()
+    return directory
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace text in a file and move its modification time forward, as an editor would."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    stat = path.stat()
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def tracker_with(
+    slots: dict,
+    *,
+    language="fr",
+    sender_id="p-match",
+    text="",
+    intent=None,
+    entities=None,
+    channel="telegram",
+) -> Tracker:
+    return make_tracker(
+        sender_id=sender_id,
+        text=text,
+        intent=intent,
+        entities=entities,
+        slots={**slots, "language": language},
+        channel=channel,
+    )
+
+
+def slot_events(events: list[dict]) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def responses(dispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def referrals(session, person_id: str) -> list[tuple[str, str, str, str]]:
+    rows = session.execute(
+        select(Referral).where(Referral.person_id == person_id).order_by(Referral.id)
+    ).scalars()
+    return [(r.program_id, r.kind, r.channel, r.language) for r in rows]
+
+
+async def suggest(dispatcher, slots, **kwargs) -> dict:
+    events = await ActionSuggestPrograms().run(dispatcher, tracker_with(slots, **kwargs), {})
+    return slot_events(events)
+
+
+# ------------------------------------------------------------------ suggestions
+async def test_three_short_offers_with_their_buttons_and_referrals_stored(
+    dispatcher, session, catalog_dir
+):
+    slots = await suggest(dispatcher, JOB_SEEKER, sender_id="p-job")
+    names = responses(dispatcher)
+    assert names[0] == "utter_programs_intro"
+    offers = dispatcher.messages[1:4]
+    assert {m["response"] for m in offers} <= {
+        "utter_program_offer",
+        "utter_program_offer_to_check",
+    }
+    for offer in offers:
+        assert offer["program_id"] and offer["program_name"] and offer["why"]
+        assert "\n" not in offer["why"]  # one line
+    assert names[4:] == ["utter_programs_more"]
+
+    shown = [m["program_id"] for m in offers]
+    assert slots["shown_programs"] == shown
+    assert [o["id"] for o in slots["program_options"]][:1] and not set(shown) & {
+        o["id"] for o in slots["program_options"]
+    }
+    assert referrals(session, "p-job") == [(pid, "suggested", "telegram", "fr") for pid in shown]
+    # Consent given: the profile stays for the next journey; retries are reset.
+    assert slots["profile_reasked"] == [] and slots["profile_skipped"] == []
+    assert "age" not in slots
+
+
+async def test_offer_buttons_carry_the_programme_id(domain):
+    """The payloads of utter_program_offer, once Rasa fills {program_id}."""
+    from rasa.core.nlg.interpolator import interpolate
+
+    for variant in domain["responses"]["utter_program_offer"]:
+        payloads = [interpolate(b["payload"], {"program_id": "forsa"}) for b in variant["buttons"]]
+        assert payloads == [
+            '/program_details{"program_id":"forsa"}',
+            '/how_to_apply{"program_id":"forsa"}',
+            "/ask_human",
+        ]
+    education = domain["responses"]["utter_ask_education"][0]["buttons"][5]["payload"]
+    assert interpolate(education, {"language": "fr"}) == '/inform{"education":"bac+2"}'
+
+
+@pytest.mark.parametrize("language", ["fr", "ary", "ary_latn"])
+async def test_cautions_for_programmes_to_confirm_are_in_the_persons_language(
+    dispatcher, database_url, catalog_dir, language
+):
+    await suggest(dispatcher, PROJECT, language=language, sender_id=f"p-caution-{language}")
+    forsa = next(m for m in dispatcher.messages if m.get("program_id") == "forsa")
+    assert forsa["response"] == "utter_program_offer_to_check"
+    caution, why = forsa["caution"], forsa["why"]
+    if language == "ary":
+        assert ARABIC.search(caution) and ARABIC.search(why)
+    else:
+        assert not ARABIC.search(caution) and not ARABIC.search(why)
+    expected_start = {
+        "fr": "à vérifier auprès de l'organisme",
+        "ary": "تأكد من عند المؤسسة",
+        "ary_latn": "t2akked mn 3nd lmo2assassa",
+    }
+    assert caution.startswith(expected_start[language])
+
+
+async def test_a_local_programme_says_who_may_apply_when_the_commune_is_unknown(
+    dispatcher, database_url, catalog_dir
+):
+    student = {"age": 20, "education": "bac+2", "situation": "student", "goal": "training"}
+    slots = await suggest(dispatcher, student, sender_id="p-local")
+    every = dispatcher.messages[1:4] + [o for o in slots["program_options"] if o["kind"] == "offer"]
+    cite = next(
+        m
+        for m in every
+        if (m.get("program_id") or m.get("id")) == "cite-des-metiers-casablanca-settat"
+    )
+    why = cite.get("why") or cite["line"]
+    assert "réservé" not in why
+    assert "réservé aux habitants de : Casablanca-Settat" in cite["caution"]
+
+
+async def test_without_consent_the_answers_are_forgotten_after_the_search(
+    dispatcher, database_url, catalog_dir
+):
+    slots = await suggest(
+        dispatcher, {**JOB_SEEKER, "profile_consent": False}, sender_id="p-noconsent"
+    )
+    assert all(
+        slots[field] is None
+        for field in ("age", "education", "situation", "goal", "commune", "amount")
+    )
+    assert "utter_programs_intro" in responses(dispatcher)
+
+
+async def test_other_options_then_near_misses_then_the_end(dispatcher, session, catalog_dir):
+    older = {**JOB_SEEKER, "age": 45}  # too old for several programmes: near misses
+    slots = await suggest(dispatcher, older, sender_id="p-more")
+    options = slots["program_options"]
+    assert any(o["kind"] == "near_miss" for o in options)
+
+    seen = []
+    while options:
+        dispatcher.messages.clear()
+        tracker = tracker_with(
+            {**older, "program_options": options},
+            sender_id="p-more",
+            intent="more_programs",
+            text="/more_programs",
+        )
+        slots = slot_events(await ActionMorePrograms().run(dispatcher, tracker, {}))
+        seen += dispatcher.messages[:-1]
+        options = slots["program_options"]
+        assert responses(dispatcher)[-1] == (
+            "utter_programs_more" if options else "utter_programs_no_more"
+        )
+
+    near = [m for m in seen if m["response"] == "utter_program_near_miss"]
+    assert near and all("45" in m["missing"] for m in near)  # "c'est jusqu'à 30 ans (tu as 45 ans)"
+    offered = [m["program_id"] for m in seen if m["response"] != "utter_program_near_miss"]
+    suggested = [pid for pid, kind, *_ in referrals(session, "p-more") if kind == "suggested"]
+    assert set(offered) <= set(suggested) and not {m["program_id"] for m in near} & set(suggested)
+
+    dispatcher.messages.clear()
+    tracker = tracker_with({**older, "program_options": []}, sender_id="p-more")
+    await ActionMorePrograms().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_programs_no_more"]
+
+
+async def test_no_match_is_said_honestly_with_a_counsellor_offered(
+    dispatcher, session, tmp_path, monkeypatch
+):
+    directory = tmp_path / "one_programme"
+    directory.mkdir()
+    shutil.copy(PROJECT_ROOT / "tests/catalog_fixtures/sample.yml", directory / "sample.yml")
+    monkeypatch.setenv("BOUSLA_CATALOG_DIR", str(directory))
+    get_settings.cache_clear()
+
+    await suggest(dispatcher, JOB_SEEKER, sender_id="p-none")  # sample is for projects only
+    assert responses(dispatcher) == ["utter_programs_none"]
+    assert referrals(session, "p-none") == []
+
+    dispatcher.messages.clear()
+    await suggest(dispatcher, {**PROJECT, "age": 16}, sender_id="p-none")  # sample: 18 and over
+    assert responses(dispatcher) == ["utter_programs_none", "utter_program_near_miss"]
+    assert "18" in dispatcher.messages[1]["missing"]
+
+
+# ------------------------------------------------------------------ details and how to apply
+async def test_details_show_gives_documents_contact_and_date_and_are_a_choice(
+    dispatcher, session, catalog_dir
+):
+    tracker = tracker_with(
+        JOB_SEEKER,
+        sender_id="p-details",
+        text='/program_details{"program_id":"forsa"}',
+        intent="program_details",
+        entities=[{"entity": "program_id", "value": "forsa"}],
+    )
+    await ActionProgramDetails().run(dispatcher, tracker, {})
+    details, caution = dispatcher.messages
+    assert details["response"] == "utter_program_details"
+    assert details["program_name"] == "Programme Forsa"
+    assert details["gives"].startswith("• Une formation")
+    assert "• Ta carte nationale (CIN)" in details["documents"]
+    assert "https://www.forsa.ma" in details["contact"]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", details["verified_on"])
+    assert caution["response"] == "utter_program_caution"  # forsa is to confirm
+    assert "Forsa" in caution["caution"]
+
+    dispatcher.messages.clear()
+    tracker = tracker_with(
+        JOB_SEEKER,
+        sender_id="p-details",
+        text='/how_to_apply{"program_id":"forsa"}',
+        intent="how_to_apply",
+        entities=[{"entity": "program_id", "value": "forsa"}],
+    )
+    await ActionHowToApply().run(dispatcher, tracker, {})
+    steps = dispatcher.messages[0]
+    assert steps["response"] == "utter_program_how_to_apply"
+    assert steps["steps"].startswith("1. Attends l'ouverture") and "\n2. " in steps["steps"]
+    # Two taps on the same programme are one choice.
+    assert referrals(session, "p-details") == [("forsa", "chosen", "telegram", "fr")]
+
+
+async def test_details_in_darija_use_the_catalogue_texts_of_the_language(
+    dispatcher, database_url, catalog_dir
+):
+    tracker = tracker_with(
+        {},
+        language="ary",
+        sender_id="p-ary",
+        intent="program_details",
+        entities=[{"entity": "program_id", "value": "ofppt"}],
+    )
+    await ActionProgramDetails().run(dispatcher, tracker, {})
+    details = dispatcher.messages[0]
+    assert ARABIC.search(details["program_name"]) and ARABIC.search(details["gives"])
+
+
+async def test_a_typed_name_finds_the_programme(dispatcher, database_url, catalog_dir):
+    tracker = tracker_with(
+        {}, sender_id="p-typed", text="c'est quoi forsa ?", intent="program_details"
+    )
+    await ActionProgramDetails().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["program_id"] == "forsa"
+
+
+async def test_a_typed_request_without_a_name_asks_which_programme(
+    dispatcher, database_url, catalog_dir
+):
+    shown = ["anapec-idmaj", "awrach", "ofppt"]
+    tracker = tracker_with(
+        {"shown_programs": shown},
+        language="ary_latn",
+        sender_id="p-which",
+        text="kifach ntrecha7?",
+        intent="how_to_apply",
+    )
+    await ActionHowToApply().run(dispatcher, tracker, {})
+    [which] = dispatcher.messages
+    assert which["response"] == "utter_program_which"
+    assert [b["payload"] for b in which["buttons"]] == [
+        f'/how_to_apply{{"program_id":"{p}"}}' for p in shown
+    ]
+
+
+async def test_an_unknown_programme_is_said_so(dispatcher, database_url, catalog_dir):
+    tracker = tracker_with(
+        {},
+        sender_id="p-unknown",
+        intent="program_details",
+        entities=[{"entity": "program_id", "value": "nope"}],
+    )
+    await ActionProgramDetails().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_program_unknown"]
+
+
+# ------------------------------------------------------------------ hot reload through the action
+async def test_catalogue_edits_reach_the_next_suggestion_and_broken_edits_keep_the_last_good(
+    dispatcher, database_url, catalog_dir
+):
+    big_project = {**PROJECT, "goal": "financing", "amount": 250_000}
+
+    async def suggested_ids() -> set[str]:
+        dispatcher.messages.clear()
+        slots = await suggest(dispatcher, big_project, sender_id="p-reload")
+        offers = [o["id"] for o in slots["program_options"] if o["kind"] == "offer"]
+        return set(slots["shown_programs"]) | set(offers)
+
+    assert "forsa" not in await suggested_ids()  # forsa lends up to 100,000 DH
+    store = programs.catalog_store()
+
+    edit(catalog_dir / "forsa.yml", "amount_max: 100000", "amount_max: 300000")
+    assert "forsa" in await suggested_ids()
+    assert programs.catalog_store() is store  # the same store, reloaded without restart
+
+    edit(catalog_dir / "forsa.yml", "  age_min: 18", "  age_min: dix-huit")
+    assert "forsa" in await suggested_ids()  # the last good catalogue is still served
+    status = store.status()
+    assert status.serving_previous and status.errors[0].file == "forsa.yml"
