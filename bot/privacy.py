@@ -15,8 +15,11 @@ NOTICE_VERSION = "2026-11"
 RETENTION_DAYS = 365
 
 
-def record_notice_shown(session: Session, *, person_id: str, channel: str) -> None:
-    """Record that the consent notice of `NOTICE_VERSION` was shown (once per version)."""
+def record_notice_shown(session: Session, *, person_id: str, channel: str) -> bool:
+    """Record that the consent notice of `NOTICE_VERSION` is shown (once per version).
+
+    Returns False when it was already recorded: the person has seen this notice.
+    """
     ensure_person(session, person_id=person_id, channel=channel)
     already = session.execute(
         select(Consent.id).where(
@@ -25,10 +28,10 @@ def record_notice_shown(session: Session, *, person_id: str, channel: str) -> No
             Consent.version == NOTICE_VERSION,
         )
     ).first()
-    if already is None:
-        session.add(
-            Consent(person_id=person_id, kind="notice", version=NOTICE_VERSION, at=utcnow())
-        )
+    if already is not None:
+        return False
+    session.add(Consent(person_id=person_id, kind="notice", version=NOTICE_VERSION, at=utcnow()))
+    return True
 
 
 def record_profile_consent(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions.fallback import ActionDefaultAskAffirmation
@@ -159,3 +160,15 @@ def test_media_are_acknowledged_by_kind(tracker_factory, dispatcher, kind, text,
     tracker = tracker_factory(text=text, intent="media_received", entities=entities)
     assert ActionAcknowledgeMedia().run(dispatcher, tracker, {}) == []
     assert [m["response"] for m in dispatcher.messages] == [response]
+
+
+async def test_consent_notice_is_not_shown_again_after_a_rewound_turn(
+    tracker_factory, dispatcher, session
+):
+    """A fallback rewinds the turn (and the slot) but the notice was recorded: not again."""
+    tracker = tracker_factory(sender_id="rewound", text="salam", intent="greet")
+    await ValidateSlotMappings().run(dispatcher, tracker, {})
+    again = CollectingDispatcher()
+    events = await ValidateSlotMappings().run(again, tracker, {})
+    assert again.messages == []
+    assert slot_events(events) == {"consent_notice_version": NOTICE_VERSION}

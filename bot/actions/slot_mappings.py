@@ -33,14 +33,18 @@ class ValidateSlotMappings(ValidationAction):
         if tracker.is_paused():
             return events
         if tracker.get_slot("consent_notice_version") != NOTICE_VERSION:
-            dispatcher.utter_message(response="utter_consent_notice")
-            events.append(SlotSet("consent_notice_version", NOTICE_VERSION))
+            # The database, not only the slot, says whether the person has seen it: a
+            # rewound turn (fallback) or a lost tracker must not show it again.
             try:
-                await in_session(
+                first_time = await in_session(
                     lambda session: record_notice_shown(
                         session, person_id=tracker.sender_id, channel=channel_of(tracker)
                     )
                 )
-            except Exception:  # the notice is shown even if the record fails; logged
+            except Exception:  # shown anyway when the record fails; logged
                 logger.exception("Could not record the consent notice for %s", tracker.sender_id)
+                first_time = True
+            if first_time:
+                dispatcher.utter_message(response="utter_consent_notice")
+            events.append(SlotSet("consent_notice_version", NOTICE_VERSION))
         return events
