@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "bot.dashboard.cli",
     "bot.bench",
     "bot.privacy_cli",
+    "bot.nlu.evaluation",
 ]
 
 

@@ -94,21 +94,24 @@ def test_rasa_killed_between_ack_and_reply_still_answers_once(trained_model, tmp
             # A numbered answer reaches Rasa as the button's payload.
             choice = whatsapp_webhook_form(from_number=PHONE, body="4")  # 4. 💰 Tl9a tamwil
             assert post_signed(restarted, twilio, choice).status_code == 200
-            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 4, timeout=30)
+            # Financing starts the profile form: its intro, then the consent question.
+            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 5, timeout=30)
             time.sleep(2)
             bodies = [m["Body"] for m in twilio.sent_to(PHONE)]
-            assert len(bodies) == 4, bodies
+            assert len(bodies) == 5, bodies
             assert bodies[3] == variant(domain, "utter_orientation_intro", "ary_latn")
+            assert bodies[4].startswith(variant(domain, "utter_ask_profile_consent", "ary_latn"))
 
-            # A voice note is acknowledged in the person's language, with a counsellor offered.
+            # A voice note during the form: the bot says it cannot listen, asks to write,
+            # and asks its question again.
             voice = whatsapp_webhook_form(
                 from_number=PHONE, media=[("https://api.twilio.com/x/Media/ME1", "audio/ogg")]
             )
             assert post_signed(restarted, twilio, voice).status_code == 200
-            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 6, timeout=30)
+            assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= 7, timeout=30)
             bodies = [m["Body"] for m in twilio.sent_to(PHONE)]
-            assert bodies[4] == variant(domain, "utter_media_voice", "ary_latn")
-            assert bodies[5].startswith(variant(domain, "utter_offer_counsellor", "ary_latn"))
+            assert bodies[5] == variant(domain, "utter_media_voice", "ary_latn")
+            assert bodies[6].startswith(variant(domain, "utter_ask_profile_consent", "ary_latn"))
 
             # Phone numbers stay out of the logs and out of Rasa's tracker store.
             assert PHONE_DIGITS not in restarted.log()

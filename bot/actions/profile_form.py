@@ -46,7 +46,7 @@ PROJECT_GOALS = ("project", "financing")
 # Intents that leave the form (rules in bot/data/orientation.yml)...
 FORM_EXITS = ("ask_human", "distress", "cancel", "main_menu", "goodbye")
 # ... and intents answered on the side before the form asks its question again.
-FORM_ASIDES = ("bot_challenge", "ask_center_info")
+FORM_ASIDES = ("bot_challenge", "ask_center_info", "media_received")
 # Never read as answers: `not_intent` of every mapping of the form's slots (domain.yml).
 FORM_INTERRUPTIONS = FORM_EXITS + FORM_ASIDES
 # Leave the form too (rule in orientation.yml), unless the message answers the question:
