@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup train run test lint bench
+.PHONY: setup train run test test-load lint bench
 
 # The virtual environment, rebuilt when the pinned dependencies change.
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/find-python310
@@ -31,6 +31,11 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
+# Faults under load on `bousla run --replicas 2` (private PostgreSQL and Redis, nginx):
+# a killed replica, a PostgreSQL restart, Redis down, a storm of Twilio errors (~10 min).
+test-load: setup
+	BOUSLA_LOAD_TESTS=1 $(PY) -m pytest tests/test_faults_load.py -q
+
 lint: setup
 	$(VENV)/bin/ruff check bot tests
 	$(VENV)/bin/ruff format --check bot tests
@@ -38,3 +43,4 @@ lint: setup
 bench: setup
 	$(BOUSLA) bench rest
 	$(BOUSLA) bench channels
+	$(BOUSLA) bench language

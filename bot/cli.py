@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "bot.bench",
     "bot.privacy_cli",
     "bot.nlu.evaluation",
+    "bot.report.cli",
+    "bot.scale.cli",
 ]
 
 

@@ -25,6 +25,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_port_block(count: int, attempts: int = 200) -> int:
+    """A port p such that p, p + 1, ..., p + count - 1 are all free (replicas' layout)."""
+    import random
+    import socket
+
+    for _ in range(attempts):
+        base = random.randint(20000, 32000 - count)  # below Linux's ephemeral ports
+        probes = []
+        try:
+            for port in range(base, base + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
 def processes_with_marker(marker: str) -> list[int]:
     """PIDs of live processes whose environment carries `marker` (ours and our children's)."""
     found = []
@@ -50,6 +72,22 @@ class Stack:
     dashboard_port: int = field(default_factory=free_port)
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     process: subprocess.Popen | None = None
+    # `bousla run --replicas N`: nginx on rasa_port/actions_port, replica i on port + i.
+    replicas: int | None = None
+    # A model file to run (`bousla run --model`), instead of the current data's.
+    model: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.replicas is not None:
+            size = self.replicas + 1
+            self.rasa_port = free_port_block(size)
+            self.actions_port = free_port_block(size)
+            while abs(self.actions_port - self.rasa_port) < size:
+                self.actions_port = free_port_block(size)
+
+    def replica_port(self, service: str, index: int) -> int:
+        """Port of replica `index` (1..N) of "rasa" or "actions"."""
+        return (self.rasa_port if service == "rasa" else self.actions_port) + index
 
     @property
     def log_path(self) -> Path:
@@ -83,8 +121,11 @@ class Stack:
     def start(self, timeout: float = 300) -> Stack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
+        options = ["--replicas", str(self.replicas)] if self.replicas is not None else []
+        if self.model is not None:
+            options += ["--model", str(self.model)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--no-train"],
+            [sys.executable, "-m", "bot.cli", "run", "--no-train", *options],
             cwd=PROJECT_ROOT,
             env=self.env(),
             stdout=log,

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(300.0, env="BOUSLA_RETRY_MAX_SECONDS")
     retry_give_up_seconds: float = Field(86400.0, env="BOUSLA_RETRY_GIVE_UP_SECONDS")
 
+    # Follow-ups (bot/followup/): the question "did you contact the programme?" this many
+    # days after a referral (0: never); the Rasa server looks for due ones this often.
+    followup_days: float = Field(14.0, env="BOUSLA_FOLLOWUP_DAYS", ge=0)
+    followup_poll_seconds: float = Field(60.0, env="BOUSLA_FOLLOWUP_POLL_SECONDS", gt=0)
+
     # Content edited by staff
     catalog_dir: Path = Field(PROJECT_ROOT / "orientation_catalog", env="BOUSLA_CATALOG_DIR")
     centre_file: Path = Field(PROJECT_ROOT / "centre.yml", env="BOUSLA_CENTRE_FILE")

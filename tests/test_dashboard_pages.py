@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.dashboard.app import create_app
 from bot.dashboard.deps import get_rasa
+from bot.dashboard.labels import short_id
 from bot.storage.models import AuditEntry, Counsellor, Handoff
 from tests.dashboard_support import (
     PASSWORD,
@@ -182,7 +183,7 @@ def test_people_page_and_takeover(client):
     add_account("amina")
     person_writes("p-people", "salam")
     csrf = log_in(client)
-    assert "#p-people"[:9] in client.get("/people").text
+    assert f"#{short_id('p-people')}" in client.get("/people").text  # "#people"
     response = client.post("/people/p-people/takeover", data={"csrf_token": csrf})
     assert response.status_code == 200 and "Conversation prise en main" in response.text
 
@@ -203,3 +204,11 @@ def test_user_add_command(database_url, monkeypatch, capsys, session):
 def test_centre_check_command(capsys):
     assert main(["centre", "check"]) == 0
     assert "4 numéros d'urgence" in capsys.readouterr().out
+
+
+def test_a_person_is_shown_by_a_piece_of_their_pseudonym_not_their_channel():
+    from bot.channels.identity import pseudonym
+
+    person = pseudonym("whatsapp", "+212600112233", secret_key="k")
+    assert short_id(person) == person.removeprefix("whatsapp-")[:8]
+    assert short_id(person) != short_id(pseudonym("whatsapp", "+212600112234", secret_key="k"))

@@ -3,23 +3,28 @@ scripts reaches the queue as urgent with the emergency contacts sent; the bot st
 while a counsellor holds the conversation; the hand-back through Rasa's HTTP API sends a
 message in the person's language and the bot answers the next message.
 
-The person writes through Rasa's REST channel here. The same flow over WhatsApp (webhook,
-outbox worker, local fake Twilio) needs the channels' package (not merged yet).
+The person writes through Rasa's REST channel in the first tests; the last one is the whole
+counsellor's flow in Debian's Chromium over WhatsApp (signed webhooks, inbox, outbox worker,
+the local fake Twilio API).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from bot import PROJECT_ROOT
+from bot.dashboard.labels import short_id
+from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.localstack import Stack
 from bot.storage.db import build_engine
 from bot.storage.models import Handoff, OutboundMessage
+from tests.browser_support import browser, requires_chromium, screenshot  # noqa: F401
 
 pytestmark = pytest.mark.slow
 PASSWORD = "stack-password-123"
@@ -33,10 +38,35 @@ def variant(domain: dict, response: str, language: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    started = Stack(var_dir=tmp_path_factory.mktemp("handoff-stack") / "var").start()
+def twilio():
+    with FakeTwilioAPI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model, tmp_path_factory, twilio):
+    env = {
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+        "TWILIO_BASE_URL": twilio.url,
+        "BOUSLA_DASHBOARD_POLL_SECONDS": "0.2",
+    }
+    var_dir = tmp_path_factory.mktemp("handoff-stack") / "var"
+    started = Stack(var_dir=var_dir, extra_env=env).start()
     yield started
     started.stop()
+
+
+def add_counsellor(stack: Stack, username: str) -> None:
+    env = {**stack.env(), "PYTHONPATH": str(PROJECT_ROOT)}
+    created = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "user", "add", username, "--role", "counsellor",
+         "--password-stdin"],
+        input=PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
 
 
 def texts(replies: list[dict]) -> list[str]:
@@ -89,14 +119,7 @@ def test_request_then_cancel(stack, domain):
 
 
 def test_counsellor_takes_the_conversation_and_hands_it_back(stack, domain):
-    env = {**stack.env(), "PYTHONPATH": str(PROJECT_ROOT)}
-    created = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "user", "add", "salma", "--role", "counsellor",
-         "--password-stdin"],
-        input=PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    add_counsellor(stack, "salma")
 
     stack.say("stack-human", "salam")  # consent notice, greeting, menu
     replies = texts(stack.say("stack-human", "bghit nhder m3a chi moustachar"))
@@ -138,3 +161,101 @@ def test_counsellor_takes_the_conversation_and_hands_it_back(stack, domain):
     # Back with the bot: the next message gets an answer again.
     replies = texts(stack.say("stack-human", "salam"))
     assert variant(domain, "utter_greet", "ary_latn") in replies
+
+
+PHONE = "whatsapp:+212600112233"
+
+
+def whatsapp_says(stack: Stack, twilio: FakeTwilioAPI, body: str) -> None:
+    url = f"{stack.rasa_url}/webhooks/whatsapp/webhook"
+    form = whatsapp_webhook_form(from_number=PHONE, body=body, account_sid=twilio.account_sid)
+    response = httpx.post(
+        url, data=form, headers=signed_headers(twilio.auth_token, url, form), timeout=10
+    )
+    assert response.status_code == 200, response.text
+
+
+def bodies(twilio: FakeTwilioAPI) -> list[str]:
+    return [m["Body"] for m in twilio.sent_to(PHONE)]
+
+
+def wait_for_bodies(twilio: FakeTwilioAPI, count: int) -> list[str]:
+    assert twilio.wait_until(lambda: len(twilio.sent_to(PHONE)) >= count, timeout=60), bodies(
+        twilio
+    )
+    return bodies(twilio)
+
+
+@requires_chromium
+def test_a_whatsapp_request_handled_in_chromium_from_login_to_hand_back(
+    stack,
+    twilio,
+    domain,
+    browser,  # noqa: F811 - the fixture
+):
+    add_counsellor(stack, "karim")
+    whatsapp_says(stack, twilio, "salam")  # consent notice, greeting, menu
+    seen = len(wait_for_bodies(twilio, 3))
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{stack.dashboard_url}/login")
+    page.fill("input[name=username]", "karim")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{stack.dashboard_url}/")
+    page.wait_for_selector("body[data-live=on]")
+
+    # The request comes in on WhatsApp while the queue is open: it appears without reloading.
+    whatsapp_says(stack, twilio, "bghit nhder m3a chi moustachar")
+    queued = variant(domain, "utter_handoff_queued", "ary_latn")
+    # WhatsApp has no buttons: the "cancel my request" button follows as a numbered option.
+    assert any(body.startswith(queued) for body in wait_for_bodies(twilio, seen + 1)[seen:])
+    handoff = next(h for h in handoffs(stack).values() if h.channel == "whatsapp")
+    item = page.wait_for_selector(f"[data-handoff-id='{handoff.id}']", timeout=10000)
+    assert "WhatsApp" in item.inner_text() and "Darija (latin)" in item.inner_text()
+    # The person is told apart by a piece of the pseudonym, never by the phone number.
+    label = f"#{short_id(handoff.person_id)}"
+    assert len(label) == 9 and label != "#whatsapp" and label in item.inner_text()
+    assert "600112233" not in page.content()
+    screenshot(page, "stack-01-queue-whatsapp")
+
+    page.click(f"[data-handoff-id='{handoff.id}'] a")
+    page.click("#claim-form button")
+    page.wait_for_selector("text=Demande prise")
+
+    # While the counsellor holds it, the person's message lands in the transcript, live,
+    # and the bot says nothing.
+    page.wait_for_selector("body[data-live=on]")
+    seen = len(bodies(twilio))
+    whatsapp_says(stack, twilio, "wach kayn chi wa7ed m3aya?")
+    page.wait_for_selector("#transcript >> text=wach kayn chi wa7ed m3aya?", timeout=10000)
+
+    page.fill("#reply-text", "Salam, ana Karim men lmarkaz. Ana m3ak.")
+    page.click("#reply-form button[type=submit]")
+    page.wait_for_selector("text=Message envoyé")
+    assert wait_for_bodies(twilio, seen + 1)[seen:] == ["Salam, ana Karim men lmarkaz. Ana m3ak."]
+
+    page.fill("#note-text", "Veut une formation courte en cuisine.")
+    page.click("#note-form button")
+    page.wait_for_selector("#notes >> text=formation courte")
+    screenshot(page, "stack-02-conversation-whatsapp")
+
+    page.select_option("select[name=outcome]", "listening_only")
+    assert page.is_checked("input[name=hand_back]")
+    page.click("#resolve-form button")
+    page.wait_for_selector("text=Demande résolue")
+    handed_back = variant(domain, "utter_handed_back", "ary_latn")
+    assert wait_for_bodies(twilio, seen + 2)[seen + 1] == handed_back
+    page.wait_for_selector(f".msg.bot >> text={handed_back}", timeout=10000)
+    screenshot(page, "stack-03-handed-back-whatsapp")
+    context.close()
+
+    # Back with the bot: the person's next message gets the bot's answer on WhatsApp.
+    time.sleep(1)
+    assert len(bodies(twilio)) == seen + 2, bodies(twilio)[seen:]  # bot silent while held
+    whatsapp_says(stack, twilio, "salam")
+    assert (
+        variant(domain, "utter_greet", "ary_latn") in wait_for_bodies(twilio, seen + 3)[seen + 2 :]
+    )
+    assert handoffs(stack)[handoff.person_id].status == "resolved"

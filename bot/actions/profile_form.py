@@ -44,9 +44,9 @@ PROJECT_SLOTS = ("project_stage", "sector", "amount")
 PROJECT_GOALS = ("project", "financing")
 
 # Intents that leave the form (rules in bot/data/orientation.yml)...
-FORM_EXITS = ("ask_human", "distress", "cancel", "main_menu", "goodbye")
+FORM_EXITS = ("ask_human", "distress", "cancel", "main_menu", "goodbye", "delete_my_data")
 # ... and intents answered on the side before the form asks its question again.
-FORM_ASIDES = ("bot_challenge", "ask_center_info", "media_received")
+FORM_ASIDES = ("bot_challenge", "ask_center_info", "media_received", "change_language")
 # Never read as answers: `not_intent` of every mapping of the form's slots (domain.yml).
 FORM_INTERRUPTIONS = FORM_EXITS + FORM_ASIDES
 # Leave the form too (rule in orientation.yml), unless the message answers the question:
@@ -54,7 +54,7 @@ FORM_INTERRUPTIONS = FORM_EXITS + FORM_ASIDES
 SOFT_EXITS = ("need_listening",)
 # Messages that answer nothing ("salam", "merci"): the question is asked again, and this
 # does not count as the one retry.
-NOT_ANSWERS = ("greet", "thank", "change_language")
+NOT_ANSWERS = ("greet", "thank")
 
 
 def latest_text(tracker: Tracker) -> str:

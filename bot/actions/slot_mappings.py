@@ -15,6 +15,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.db import channel_of, in_session
+from bot.actions.language import truncation_notice
+from bot.actions.privacy import erasure_while_paused
 from bot.privacy import NOTICE_VERSION, record_notice_shown
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,10 @@ class ValidateSlotMappings(ValidationAction):
     ) -> list[dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
         # Rasa runs this even while a counsellor holds the conversation (bot paused):
-        # then the bot must stay silent; the notice waits for the hand-back.
+        # then the bot must stay silent; the notice waits for the hand-back. Only a
+        # request to erase the person's data is answered (bot/actions/privacy.py).
         if tracker.is_paused():
-            return events
+            return events + erasure_while_paused(dispatcher, tracker)
         if tracker.get_slot("consent_notice_version") != NOTICE_VERSION:
             # The database, not only the slot, says whether the person has seen it: a
             # rewound turn (fallback) or a lost tracker must not show it again.
@@ -47,4 +50,6 @@ class ValidateSlotMappings(ValidationAction):
             if first_time:
                 dispatcher.utter_message(response="utter_consent_notice")
             events.append(SlotSet("consent_notice_version", NOTICE_VERSION))
+        if truncation_notice(tracker):  # a very long message: say that only the start was read
+            dispatcher.utter_message(response="utter_message_truncated")
         return events

@@ -86,7 +86,8 @@ class OutboxOutput(OutputChannel):
     """Rasa's replies go to the outbox; the channel's sender delivers them.
 
     Replies to an inbox row get the idempotency keys `in:<inbound id>:<n>`, so
-    processing the same row again (after a crash) queues nothing new.
+    processing the same row again (after a crash) queues nothing new. Other senders set
+    their own `key_prefix` (a follow-up question: `followup:<id>`).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class OutboxOutput(OutputChannel):
     ) -> None:
         self.inbound_id = inbound_id
         self.on_enqueued = on_enqueued
+        self.key_prefix = f"in:{inbound_id}" if inbound_id is not None else None
         self._count = 0
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
@@ -138,7 +140,7 @@ class OutboxOutput(OutputChannel):
         media: list[dict] | None = None,
     ) -> None:
         self._count += 1
-        key = f"in:{self.inbound_id}:{self._count}" if self.inbound_id is not None else None
+        key = f"{self.key_prefix}:{self._count}" if self.key_prefix else None
         clean_buttons = [
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
             for b in buttons or []
@@ -232,7 +234,21 @@ class ProviderInput(InputChannel):
                 return response.json(
                     {"status": "disabled", "reason": self.disabled_reason}, status=503
                 )
-            return await self.webhook(request)
+            try:
+                return await self.webhook(request)
+            except Exception as error:
+                from bot.channels.outages import unavailable_store
+
+                store = unavailable_store(error)
+                if store is None:
+                    raise
+                # Not persisted, so not acknowledged: the provider sends it again later.
+                get_worker().outages.down(store, error)
+                return response.json(
+                    {"status": "unavailable", "reason": f"{store} is unavailable"},
+                    status=503,
+                    headers={"Retry-After": "5"},
+                )
 
         if self.enabled:
             self.extra_routes(channel_blueprint)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,8 @@ class InboundSnapshot:
     location: dict | None
     attempts: int
     received_at: datetime
+    # Processed before (a crash, a failure, a store outage): Rasa may already have it.
+    tried_before: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,19 @@ class OutboundSnapshot:
 # ---------------------------------------------------------------- inbox
 
 
+def storable(value: Any) -> Any:
+    """`value` with what no database column can hold removed: NUL characters (PostgreSQL
+    refuses them in text and JSON) and lone surrogates. Found by tests/test_fuzz.py."""
+    if isinstance(value, str):
+        cleaned = value.replace("\x00", "")
+        return cleaned.encode("utf-8", errors="replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(storable(item) for item in value)
+    return value
+
+
 def record_inbound(
     session: Session,
     *,
@@ -86,6 +102,9 @@ def record_inbound(
 
     Commits. A replayed webhook (same channel and provider message id) changes nothing.
     """
+    provider_message_id, person_id, address, text, payload, media, location = storable(
+        (provider_message_id, person_id, address, text, payload, media, location)
+    )
     for attempt in range(3):
         try:
             person = ensure_person(session, person_id=person_id, channel=channel, address=address)
@@ -184,6 +203,7 @@ def claim_inbound(
             location=row.location,
             attempts=row.attempts,
             received_at=row.received_at,
+            tried_before=row.attempts > 1 or row.error is not None,
         )
         for row in rows
     ]
@@ -202,15 +222,28 @@ def finish_inbound(session: Session, message_id: int) -> None:
 
 
 def retry_inbound_later(
-    session: Session, message_id: int, *, error: str, delay_seconds: float, max_attempts: int
+    session: Session,
+    message_id: int,
+    *,
+    error: str,
+    delay_seconds: float,
+    max_attempts: int,
+    count_attempt: bool = True,
 ) -> str:
     """After a failure: try again once the delay has passed (the row keeps the person's
-    later messages waiting), or give up after `max_attempts`. Returns the new status."""
+    later messages waiting), or give up after `max_attempts`. Returns the new status.
+
+    `count_attempt=False` (a store was down, not the message's fault): the attempt is
+    taken back and the message is never given up for it (`error` still records that it
+    was tried, so that the worker checks Rasa's tracker before processing it again).
+    """
     row = session.get(InboundMessage, message_id)
     if row is None:
         return "gone"
     row.error = error[:2000]
-    if row.attempts >= max_attempts:
+    if not count_attempt:
+        row.attempts = max(0, row.attempts - 1)
+    if count_attempt and row.attempts >= max_attempts:
         row.status = "failed"
         row.lease_until = None
     else:

@@ -25,10 +25,13 @@ from bot.channels import queue
 from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput, Sender, SendOutcome
 from bot.channels.identity import pseudonym
 from bot.channels.worker import get_worker, in_session
+from bot.privacy import after_pickup
 from bot.storage.models import OutboundMessage
 
 BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_MESSAGE_LENGTH = 4000
+# Far above what NLU reads (bot/nlu/normaliser.py truncates and tells the person): only a
+# bound on what a browser may post.
+MAX_MESSAGE_LENGTH = 20_000
 
 
 class WebchatOutput(OutboxOutput):
@@ -55,10 +58,15 @@ def messages_for(session: Session, *, person_id: str, after: int) -> list[dict[s
         .order_by(OutboundMessage.id)
         .limit(50)
     ).scalars()
-    return [
+    messages = [
         {"id": row.id, "author": row.author, "text": row.text, "buttons": row.buttons or []}
         for row in rows
     ]
+    # The browser has these now: an erased person's last message can go (bot.privacy).
+    after_pickup(
+        session, person_id=person_id, fetched_up_to=max([after, *(m["id"] for m in messages)])
+    )
+    return messages
 
 
 class WebchatInput(ProviderInput):

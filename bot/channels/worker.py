@@ -31,13 +31,16 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 
+from bot import privacy
 from bot.channels import queue
 from bot.channels.base import (
     PermanentSendError,
     ProviderInput,
     Sender,
+    SendOutcome,
     TransientSendError,
 )
+from bot.channels.outages import DATABASE, Outages, unavailable_store
 from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import utcnow
@@ -45,6 +48,9 @@ from bot.storage.models import utcnow
 logger = logging.getLogger(__name__)
 
 INBOX_MAX_ATTEMPTS = 5
+# A message that failed because the database or Redis was down waits this long (the
+# attempt does not count towards INBOX_MAX_ATTEMPTS).
+STORE_RETRY_SECONDS = 3.0
 
 
 _database_threads: dict[bool, ThreadPoolExecutor] = {}
@@ -103,6 +109,7 @@ class ChannelWorker:
         self._loops: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self.outages = Outages(logger)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -133,6 +140,13 @@ class ChannelWorker:
             asyncio.create_task(self._outbox_loop(), name="bousla-outbox"),
             asyncio.create_task(self._lease_loop(), name="bousla-leases"),
         ]
+        if get_settings().followup_days > 0:
+            # Follow-ups two weeks after a referral (bot/followup/scheduler.py).
+            from bot.followup.scheduler import FollowupScheduler
+
+            self._loops.append(
+                asyncio.create_task(FollowupScheduler(self).run(), name="bousla-followups")
+            )
         logger.info("Delivery worker started for %s", ", ".join(sorted(self.inputs)))
 
     async def _start_senders(self) -> None:
@@ -190,6 +204,10 @@ class ChannelWorker:
         context = getattr(self.app, "ctx", None)
         if context is None or not hasattr(context, "agent"):
             return True  # no Rasa agent in this app (tests give their own handler)
+        if context.agent is not None:
+            from bot.storage.rasa_stores import fail_loudly
+
+            fail_loudly(context.agent)  # tracker errors keep the message in the inbox
         return context.agent is not None and context.agent.is_ready()
 
     async def _inbox_loop(self) -> None:
@@ -206,6 +224,7 @@ class ChannelWorker:
                         lease_seconds=self.lease_seconds,
                     )
                     claimed = len(rows)
+                    self.outages.up(DATABASE)
                     for row in rows:
                         task = asyncio.create_task(self._process(row))
                         self._inbox_busy[row.id] = task
@@ -215,8 +234,12 @@ class ChannelWorker:
                 await self._wait(self._inbox_wake)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("Inbox loop error; retrying")
+            except Exception as error:
+                store = unavailable_store(error)
+                if store:
+                    self.outages.down(store, error)
+                else:
+                    logger.exception("Inbox loop error; retrying")
                 await asyncio.sleep(self.poll_seconds)
 
     def _inbox_done(self, message_id: int) -> None:
@@ -227,8 +250,9 @@ class ChannelWorker:
         channel, on_new_message = self.inputs[row.channel]
         message_id = f"{row.channel}:{row.provider_message_id}"
         try:
-            if row.attempts > 1 and await self._already_in_tracker(row.person_id, message_id):
+            if row.tried_before and await self._already_in_tracker(row.person_id, message_id):
                 logger.info("Inbox %s was handled before a restart; not again", row.id)
+                self.outages.up(DATABASE)
             else:
                 prepared = await channel.prepare(row)
                 if prepared is not None:
@@ -243,20 +267,50 @@ class ChannelWorker:
                             metadata={"inbound_id": row.id, **prepared.metadata},
                         )
                     )
-            await in_session(queue.finish_inbound, row.id)
+                    self.outages.up()  # a turn went through: every store answered
+            await self._store_result(queue.finish_inbound, row.id)
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            delay = self._backoff(row.attempts)
-            status = await in_session(
-                queue.retry_inbound_later,
-                row.id,
-                error=repr(error),
-                delay_seconds=delay,
-                max_attempts=INBOX_MAX_ATTEMPTS,
-            )
-            logger.exception("Inbox %s (attempt %s) failed; now %s", row.id, row.attempts, status)
+            store = unavailable_store(error)
+            if store:
+                self.outages.down(store, error)
+            try:
+                status = await in_session(
+                    queue.retry_inbound_later,
+                    row.id,
+                    error=repr(error),
+                    delay_seconds=STORE_RETRY_SECONDS if store else self._backoff(row.attempts),
+                    max_attempts=INBOX_MAX_ATTEMPTS,
+                    count_attempt=store is None,
+                )
+            except Exception as second:
+                if not unavailable_store(second):
+                    raise
+                # The database is down: the row's lease runs out and any replica takes
+                # it up again once the database answers.
+                status = "left to its lease"
+            if not store:
+                logger.exception(
+                    "Inbox %s (attempt %s) failed; now %s", row.id, row.attempts, status
+                )
         self.wake_outbox()
+
+    async def _store_result(self, work: Callable[..., Any], *args: Any) -> None:
+        """Record the result of work already done (a turn processed, a message sent),
+        waiting for the database while our lease holds: recording it later than that
+        would let another replica do the work again."""
+        deadline = asyncio.get_running_loop().time() + self.lease_seconds * 0.8
+        while True:
+            try:
+                await in_session(work, *args)
+                return
+            except Exception as error:
+                store = unavailable_store(error)
+                if store is None or asyncio.get_running_loop().time() > deadline:
+                    raise
+                self.outages.down(store, error)
+                await asyncio.sleep(0.5)
 
     async def _already_in_tracker(self, sender_id: str, message_id: str) -> bool:
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
@@ -286,6 +340,7 @@ class ChannelWorker:
                         lease_seconds=self.lease_seconds,
                     )
                     claimed = len(rows)
+                    self.outages.up(DATABASE)
                     for row in rows:
                         task = asyncio.create_task(self._deliver(row))
                         self._outbox_busy[row.id] = task
@@ -295,8 +350,12 @@ class ChannelWorker:
                 await self._wait(self._outbox_wake)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("Outbox loop error; retrying")
+            except Exception as error:
+                store = unavailable_store(error)
+                if store:
+                    self.outages.down(store, error)
+                else:
+                    logger.exception("Outbox loop error; retrying")
                 await asyncio.sleep(self.poll_seconds)
 
     def _outbox_done(self, message_id: int) -> None:
@@ -312,6 +371,7 @@ class ChannelWorker:
         except PermanentSendError as error:
             logger.warning("Outbox %s refused by %s: %s", row.id, row.channel, error)
             await in_session(queue.mark_failed, row.id, error=str(error))
+            await in_session(_after_delivery, row)
             return
         except Exception as error:
             retry_after = error.retry_after if isinstance(error, TransientSendError) else None
@@ -337,13 +397,10 @@ class ChannelWorker:
             )
             if status == "pending":
                 self._wake_later(delay)
+            else:
+                await in_session(_after_delivery, row)
             return
-        await in_session(
-            queue.mark_sent,
-            row.id,
-            provider_message_id=outcome.provider_message_id,
-            template=outcome.template,
-        )
+        await self._store_result(_mark_sent, row, outcome)
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with ±20 % jitter: base, 2×base, 4×base... up to the max."""
@@ -372,8 +429,26 @@ class ChannelWorker:
                         outbound_ids=list(self._outbox_busy),
                         lease_seconds=self.lease_seconds,
                     )
-            except Exception:
-                logger.exception("Could not renew leases")
+            except Exception as error:
+                store = unavailable_store(error)
+                if store:
+                    self.outages.down(store, error)
+                else:
+                    logger.exception("Could not renew leases")
+
+
+def _after_delivery(session: Any, row: queue.OutboundSnapshot) -> None:
+    """An erased person's last message has left (or never will): the rest goes now."""
+    privacy.after_delivery(
+        session, outbound_id=row.id, person_id=row.person_id, channel=row.channel
+    )
+
+
+def _mark_sent(session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome) -> None:
+    queue.mark_sent(
+        session, row.id, provider_message_id=outcome.provider_message_id, template=outcome.template
+    )
+    _after_delivery(session, row)
 
 
 _worker: ChannelWorker | None = None

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from bot.dashboard import accounts, security
@@ -32,6 +32,13 @@ def get_db() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+
+# Row ids in paths: bounded to what the databases store (a larger number is a 422, not an
+# overflow deep in SQLite's driver; found by tests/test_fuzz.py).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+# Person ids are pseudonyms (`whatsapp-<hex>`) or the web chat's and REST's sender ids.
+PersonId = Annotated[str, Path(min_length=1, max_length=64, regex=r"^[A-Za-z0-9_.:@+-]+$")]
 
 
 @dataclass(frozen=True)

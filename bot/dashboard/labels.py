@@ -29,6 +29,29 @@ OUTCOME = {
     "no_answer": "Pas de réponse",
     "other": "Autre",
 }
+# Answers to the follow-up question (bot/followup/), then the questions left unanswered
+# (short: chart labels are cut after 26 characters).
+FOLLOWUP = {
+    "went_well": "Contacté, bien passé",
+    "waiting": "Contacté, attend réponse",
+    "contacted": "Contacté (sans détail)",
+    "not_well": "Contacté, sans succès",
+    "not_yet": "Pas encore contacté",
+    "counsellor": "Veut un conseiller",
+    "waiting_answer": "En attente de réponse",
+    "unanswered": "Sans réponse",
+}
+# A person's track: the goal they gave, else what Bousla did for them (bot.dashboard.stats).
+TRACK = {
+    "job": "Emploi",
+    "training": "Formation",
+    "project": "Projet",
+    "financing": "Financement",
+    "orientation": "Orienté, objectif inconnu",
+    "listening": "Écoute",
+    "counsellor": "Conseiller",
+    "information": "Information, autre",
+}
 AUTHOR = {"person": "Jeune", "bot": "Bousla", "counsellor": "Conseiller", "system": "Système"}
 PROFILE = {
     "age": "Âge",
@@ -45,3 +68,9 @@ ROLE = {"counsellor": "Conseiller", "admin": "Administrateur"}
 
 def of(table: dict, code: object) -> str:
     return table.get(code, str(code) if code is not None else "—")
+
+
+def short_id(person_id: str) -> str:
+    """Eight characters of a person's pseudonym (`whatsapp-3f9a…` → `3f9a…`): enough for
+    counsellors to tell people apart, never the phone number or chat id."""
+    return person_id.rsplit("-", 1)[-1][:8]

@@ -1,40 +1,42 @@
-"""Language detection by script ratio and Arabizi/French cue words."""
+"""Language detection: script ratio first, then French or Arabizi by character n-grams.
+
+1. The text is normalised (`bot.language.normalise`): lower case, accents and Arabic
+   letter variants folded, emphasis letters collapsed ("salaaam" → "salam").
+2. Arabic letters outnumber Latin ones: Darija in Arabic script (`ary`); confidence
+   grows with the number of Arabic letters (one or two letters are too few to tell).
+3. Otherwise each Latin word gets the evidence of the n-gram model trained on Bousla's
+   own examples (`bot.language.ngrams`; Arabizi digits inside words are one of its cues),
+   the words' evidence is summed and read as a probability. Confidence is the margin of
+   that probability, lowered for messages with few letters: "ok", "merci", "1" or an emoji
+   get a low confidence and the slot `language` stays as it was.
+4. `mixed` is set when the message carries both scripts, or words that are clearly French
+   next to words that are clearly Arabizi ("merci bzaf"); `lang` is the dominant one.
+
+Deterministic, and well under a millisecond for a chat message (only the first
+MAX_CHARS characters of a long text are read).
+"""
 
 from __future__ import annotations
 
+import math
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from bot.language.ngrams import ARABIZI, FRENCH, latin_model, latin_words
+from bot.language.normalise import normalise
 
 # Below this confidence a message is too short to tell: keep the current language.
 STICKY_BELOW = 0.5
+MAX_CHARS = 1000  # enough to tell; bounds the work on a very long message
+# Scale from summed word evidence to log-odds (log-loss fitted by cross-validation on
+# the training examples, see docs/benchmarks.md "Language identification").
+EVIDENCE_SCALE = 1.4
+STRONG_WORD = 1.0  # a word this far from 0 clearly belongs to one language (for `mixed`)
+FULL_CONFIDENCE_LETTERS = 4  # fewer Latin letters than this lower the confidence
+ARABIC_FULL_CONFIDENCE_LETTERS = 5
 
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
-_WORD = re.compile(r"[\w']+", re.UNICODE)
-# Arabizi: a digit standing for a sound inside a word (3=ع 7=ح 9=ق 2=ء 5=خ 8=ه).
-_ARABIZI_DIGIT = re.compile(r"(?i)(?:[a-z][235789]|[235789][a-z])")
-
-DARIJA_CUES = frozenset(
-    """
-    ana nta nti hna howa hiya 7na ntouma homa dyal dyali dyalk dyalek dyalna lia lik lih
-    bghit bghina bghiti baghi bagha kanbghi wach wash chno chnou achno ach fin fine kifach
-    kifash 3lach 3lash imta chhal ch7al bzaf bezaf chwiya chi walo walou makayn kayn kaynin
-    mzyan mezyan zwin wakha safi yallah daba ghir hadi hadak hadik hada dak dik khdma
-    khedma nkhdem nkhdm n9ra 9raya kan9ra kankhdem salam slm labas bikhir hamdullah
-    hamdoulah choukran chokran shokran 3afak afak 3afk smeh sme7 lah llah inchallah
-    bslama flouss flous drari l3chir khoya khouya okhti m3a m3aya m3ak 3la 3lik
-    ma3rftch mafhmtch ma3ndich 3andi 3ndi aandi ila wla ola walakin hit 7it
-    """.split()  # noqa: SIM905 - a word list is easier to edit as text
-)
-FRENCH_CUES = frozenset(
-    """
-    je j tu il elle nous vous ils elles le la les un une des du de au aux est suis es
-    sont ai as avons pour avec sans dans sur mais ou et que qui quoi pas ne plus tres
-    bonjour bonsoir merci oui non salut svp stp cherche veux voudrais peux travail emploi
-    formation projet aide besoin comment pourquoi quand mon ma mes ton ta tes
-    """.split()  # noqa: SIM905
-)
+_ARABIC = re.compile(r"[\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FF\u0750-\u077F]")
+_LATIN = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u024f]")
 
 
 @dataclass(frozen=True)
@@ -48,33 +50,26 @@ class Detection:
         return self.confidence >= STICKY_BELOW
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def detect(text: str) -> Detection:
     """Detect the dominant language of `text` (see module docstring)."""
-    text = text or ""
-    arabic = len(_ARABIC.findall(text))
-    latin = len(_LATIN.findall(text))
+    normalised = normalise((text or "")[:MAX_CHARS])
+    arabic = len(_ARABIC.findall(normalised))
+    latin = len(_LATIN.findall(normalised))
     letters = arabic + latin
     if letters == 0:
-        return Detection("fr", 0.0)
+        return Detection(FRENCH, 0.0)
     if arabic >= latin:
-        confidence = min(1.0, arabic / 6) * (arabic / letters)
-        return Detection("ary", round(confidence, 3), mixed=latin > 3)
+        confidence = min(1.0, arabic / ARABIC_FULL_CONFIDENCE_LETTERS) * (arabic / letters)
+        return Detection("ary", round(confidence, 3), mixed=latin >= 3)
 
-    words = [_fold(w) for w in _WORD.findall(text)]
-    darija = sum(1 for w in words if w in DARIJA_CUES)
-    darija += 2 * len(_ARABIZI_DIGIT.findall(text))
-    french = sum(1 for w in words if w in FRENCH_CUES)
-    evidence = darija + french
-    lang = "ary_latn" if darija > french else "fr"
-    if evidence == 0:
-        # Latin letters but no cue: lean French, confidently only for longer messages.
-        return Detection("fr", round(min(0.6, latin / 40), 3), mixed=arabic > 0)
-    share = max(darija, french) / evidence
-    confidence = share * min(1.0, evidence / 2)
-    mixed = arabic > 3 or (darija > 0 and french > 0)
+    model = latin_model()
+    scores = [model.word(word).score for word in latin_words(normalised)]
+    evidence = sum(scores)
+    probability = 1 / (1 + math.exp(-EVIDENCE_SCALE * max(-50.0, min(50.0, evidence))))
+    lang = ARABIZI if evidence > 0 else FRENCH
+    margin = abs(2 * probability - 1)
+    confidence = margin * min(1.0, latin / FULL_CONFIDENCE_LETTERS) * (latin / letters)
+    mixed = arabic >= 3 or (
+        any(s >= STRONG_WORD for s in scores) and any(s <= -STRONG_WORD for s in scores)
+    )
     return Detection(lang, round(confidence, 3), mixed=mixed)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.language import LANGUAGES, detect
 
@@ -163,10 +164,11 @@ def _lingua_detector() -> Callable[[str], str] | None:
     return guess
 
 
-def language_detectors() -> dict[str, Callable[[str], str]]:
+def language_detectors(include_lingua: bool = True) -> dict[str, Callable[[str], str]]:
+    """bousla.detect, langdetect and (when installed) lingua, each as text -> code."""
     detectors: dict[str, Callable[[str], str]] = {"bousla": lambda text: detect(text).lang}
     detectors["langdetect"] = _langdetect_detector()
-    lingua = _lingua_detector()
+    lingua = _lingua_detector() if include_lingua else None
     if lingua is not None:
         detectors["lingua"] = lingua
     return detectors
@@ -188,11 +190,19 @@ def score_language_id(
 
 
 # ------------------------------------------------------------------ the model
-def predict_intents(model_path: Path, texts: Iterable[str]) -> tuple[list[str], float]:
-    """The intent the trained model gives each text, and the median parse time in ms."""
+def load_agent(model_path: Path) -> Any:
+    """The trained model, loaded once (Rasa's structured debug logs kept quiet)."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
-    agent = Agent.load(str(model_path))
+    configure_structlog(logging.WARNING)
+    return Agent.load(str(model_path))
+
+
+def predict_intents(model: Path | Any, texts: Iterable[str]) -> tuple[list[str], float]:
+    """The intent the trained model (an archive or a loaded Agent) gives each text, and
+    the median parse time in ms."""
+    agent = load_agent(model) if isinstance(model, Path) else model
     predicted, durations = [], []
 
     async def parse_all() -> None:
@@ -207,9 +217,10 @@ def predict_intents(model_path: Path, texts: Iterable[str]) -> tuple[list[str], 
     return predicted, durations[len(durations) // 2] if durations else 0.0
 
 
-def evaluate(path: Path, model_path: Path) -> Report:
+def evaluate(path: Path, model: Path | Any) -> Report:
+    """Scores `model` (an archive or a loaded Agent) on the examples of `path`."""
     examples = read_examples(path)
-    predicted, parse_p50 = predict_intents(model_path, [e.text for e in examples])
+    predicted, parse_p50 = predict_intents(model, [e.text for e in examples])
     overall, by_lang = score_language_id(examples, language_detectors())
     return Report(
         intents=score_intents(examples, predicted),

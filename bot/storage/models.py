@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -207,6 +208,49 @@ class Referral(Base):
     followup_sent_at = Column(DateTime)
     followup_answer = Column(String(24))  # contacted | not_contacted | enrolled | ...
     followup_answered_at = Column(DateTime)
+
+
+# Follow-up statuses that still hold the person's one open question (see Followup).
+FOLLOWUP_OPEN_STATUSES = ("claimed", "asked")
+
+
+class Followup(Base):
+    """The follow-up question about one programme a person was referred to (bot.followup).
+
+    At most one per (person, programme), ever: the unique constraint is the claim, so
+    several replicas never ask twice. At most one open (claimed or asked) per person: one
+    question at a time. Statuses: claimed (being asked, `lease_until`) -> asked -> answered,
+    or unanswered (no answer in time), failed (could not be asked), skipped.
+    """
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("person_id", "program_id", name="uq_followups_person_program"),
+        Index(
+            "uq_followups_one_open_per_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status IN ('claimed', 'asked')"),
+            postgresql_where=text("status IN ('claimed', 'asked')"),
+        ),
+        Index("ix_followups_status", "status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    person_id = Column(String(64), person_fk(), nullable=False)
+    program_id = Column(String(64), nullable=False)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="SET NULL"))
+    channel = Column(String(16), nullable=False)
+    language = Column(String(8))
+    status = Column(String(12), nullable=False, default="claimed")
+    attempts = Column(Integer, nullable=False, default=1)
+    lease_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    asked_at = Column(DateTime)
+    outbound_id = Column(Integer, ForeignKey("outbound_messages.id", ondelete="SET NULL"))
+    outcome = Column(String(24))  # bot.followup.answers.OUTCOMES
+    answered_at = Column(DateTime)
+    error = Column(Text)
 
 
 class DashboardSession(Base):

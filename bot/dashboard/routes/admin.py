@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.dashboard import accounts
-from bot.dashboard.deps import CsrfUser, SessionDep, page_user, require_admin
+from bot.dashboard.deps import CsrfUser, RowId, SessionDep, page_user, require_admin
 from bot.dashboard.templating import render
 from bot.storage.models import AuditEntry, Counsellor
 
@@ -70,13 +70,13 @@ def create_account(
     return RedirectResponse("/admin/accounts?done=created", status_code=303)
 
 
-def _counsellor(session, counsellor_id: int) -> Counsellor | None:
+def _counsellor(session, counsellor_id: RowId) -> Counsellor | None:
     return session.get(Counsellor, counsellor_id)
 
 
 @router.post("/accounts/{counsellor_id}/password")
 def reset_password(
-    counsellor_id: int,
+    counsellor_id: RowId,
     request: Request,
     session: SessionDep,
     user: CsrfUser,
@@ -98,7 +98,7 @@ def reset_password(
 
 @router.post("/accounts/{counsellor_id}/active")
 def set_active(
-    counsellor_id: int,
+    counsellor_id: RowId,
     request: Request,
     session: SessionDep,
     user: CsrfUser,

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 
 from bot.dashboard import inbox
-from bot.dashboard.deps import CsrfUser, CurrentUser, RasaDep, SessionDep
+from bot.dashboard.deps import CsrfUser, CurrentUser, PersonId, RasaDep, RowId, SessionDep
 from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.schemas import (
     Detail,
@@ -41,7 +41,7 @@ def fail(error: Exception) -> HTTPException:
     raise error
 
 
-def _handoff(session, handoff_id: int) -> Handoff:
+def _handoff(session, handoff_id: RowId) -> Handoff:
     try:
         return inbox.get_handoff(session, handoff_id=handoff_id)
     except inbox.InboxError as error:
@@ -88,7 +88,7 @@ def list_handoffs(
 
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetail, responses=ERRORS)
-def get_handoff(handoff_id: int, session: SessionDep, user: CurrentUser) -> HandoffDetail:
+def get_handoff(handoff_id: RowId, session: SessionDep, user: CurrentUser) -> HandoffDetail:
     """A request with the person's conversation, private notes and earlier requests."""
     handoff = _handoff(session, handoff_id)
     inbox.record_view(session, handoff=handoff, counsellor=user.counsellor)
@@ -97,7 +97,7 @@ def get_handoff(handoff_id: int, session: SessionDep, user: CurrentUser) -> Hand
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffOut, responses=ERRORS)
-def claim(handoff_id: int, session: SessionDep, user: CsrfUser, rasa: RasaDep) -> HandoffOut:
+def claim(handoff_id: RowId, session: SessionDep, user: CsrfUser, rasa: RasaDep) -> HandoffOut:
     """Take the request: the bot stays silent for this person until the hand-back."""
     handoff = _handoff(session, handoff_id)
     try:
@@ -116,7 +116,7 @@ def claim(handoff_id: int, session: SessionDep, user: CsrfUser, rasa: RasaDep) -
     responses=ERRORS,
 )
 def send_message(
-    handoff_id: int, body: TextIn, session: SessionDep, user: CsrfUser, rasa: RasaDep
+    handoff_id: RowId, body: TextIn, session: SessionDep, user: CsrfUser, rasa: RasaDep
 ) -> MessageQueued:
     """Reply on the person's channel (queued in the outbox; takes the request if open).
     A resolved or cancelled request answers 409."""
@@ -140,7 +140,7 @@ def send_message(
 @router.post(
     "/handoffs/{handoff_id}/notes", response_model=NoteOut, status_code=201, responses=ERRORS
 )
-def add_note(handoff_id: int, body: TextIn, session: SessionDep, user: CsrfUser) -> NoteOut:
+def add_note(handoff_id: RowId, body: TextIn, session: SessionDep, user: CsrfUser) -> NoteOut:
     """A private note for colleagues (never sent to the person)."""
     handoff = _handoff(session, handoff_id)
     try:
@@ -155,7 +155,7 @@ def add_note(handoff_id: int, body: TextIn, session: SessionDep, user: CsrfUser)
 
 @router.post("/handoffs/{handoff_id}/resolve", response_model=HandoffOut, responses=ERRORS)
 def resolve(
-    handoff_id: int, body: ResolveIn, session: SessionDep, user: CsrfUser, rasa: RasaDep
+    handoff_id: RowId, body: ResolveIn, session: SessionDep, user: CsrfUser, rasa: RasaDep
 ) -> HandoffOut:
     """Close with an outcome; the bot resumes (with a short message in the person's
     language when `hand_back` is true)."""
@@ -177,7 +177,9 @@ def resolve(
 
 
 @router.post("/people/{person_id}/takeover", response_model=HandoffOut, responses=ERRORS)
-def take_over(person_id: str, session: SessionDep, user: CsrfUser, rasa: RasaDep) -> HandoffOut:
+def take_over(
+    person_id: PersonId, session: SessionDep, user: CsrfUser, rasa: RasaDep
+) -> HandoffOut:
     """Take any conversation, even without a request: the bot goes silent for it."""
     try:
         handoff = inbox.takeover(

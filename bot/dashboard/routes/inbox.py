@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.centre import LANGUAGES, CentreConfigError, load_centre
 from bot.dashboard import inbox
-from bot.dashboard.deps import CsrfUser, PageUser, RasaDep, SessionDep
+from bot.dashboard.deps import CsrfUser, PageUser, RasaDep, RowId, SessionDep
 from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.templating import render
 from bot.safety import find_distress
@@ -115,7 +115,7 @@ def _error_page(request: Request, error: Exception, handoff_id: int | None) -> H
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
 def handoff_page(
-    handoff_id: int, request: Request, session: SessionDep, user: PageUser, done: str = ""
+    handoff_id: RowId, request: Request, session: SessionDep, user: PageUser, done: str = ""
 ) -> HTMLResponse:
     try:
         handoff = inbox.get_handoff(session, handoff_id=handoff_id)
@@ -129,7 +129,7 @@ def handoff_page(
 
 @router.get("/handoffs/{handoff_id}/fragments/{part}", response_class=HTMLResponse)
 def handoff_fragment(
-    handoff_id: int,
+    handoff_id: RowId,
     part: Literal["head", "transcript", "notes"],
     request: Request,
     session: SessionDep,
@@ -148,7 +148,7 @@ def handoff_fragment(
     return render(request, f"_{'handoff_head' if part == 'head' else part}.html", context)
 
 
-def _act(request: Request, session, handoff_id: int, operation, done: str) -> Response:
+def _act(request: Request, session, handoff_id: RowId, operation, done: str) -> Response:
     try:
         handoff = inbox.get_handoff(session, handoff_id=handoff_id)
         operation(handoff)
@@ -161,7 +161,7 @@ def _act(request: Request, session, handoff_id: int, operation, done: str) -> Re
 
 @router.post("/handoffs/{handoff_id}/claim")
 def claim_form(
-    handoff_id: int, request: Request, session: SessionDep, user: CsrfUser, rasa: RasaDep
+    handoff_id: RowId, request: Request, session: SessionDep, user: CsrfUser, rasa: RasaDep
 ) -> Response:
     return _act(
         request,
@@ -174,7 +174,7 @@ def claim_form(
 
 @router.post("/handoffs/{handoff_id}/reply")
 def reply_form(
-    handoff_id: int,
+    handoff_id: RowId,
     request: Request,
     session: SessionDep,
     user: CsrfUser,
@@ -200,7 +200,7 @@ def reply_form(
 
 @router.post("/handoffs/{handoff_id}/notes")
 def note_form(
-    handoff_id: int,
+    handoff_id: RowId,
     request: Request,
     session: SessionDep,
     user: CsrfUser,
@@ -217,7 +217,7 @@ def note_form(
 
 @router.post("/handoffs/{handoff_id}/resolve")
 def resolve_form(
-    handoff_id: int,
+    handoff_id: RowId,
     request: Request,
     session: SessionDep,
     user: CsrfUser,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.dashboard import inbox
-from bot.dashboard.deps import CsrfUser, PageUser, RasaDep, SessionDep
+from bot.dashboard.deps import CsrfUser, PageUser, PersonId, RasaDep, SessionDep
 from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.templating import render
 
@@ -22,7 +22,7 @@ def people_page(request: Request, session: SessionDep, user: PageUser) -> HTMLRe
 
 @router.post("/people/{person_id}/takeover")
 def takeover_form(
-    person_id: str, request: Request, session: SessionDep, user: CsrfUser, rasa: RasaDep
+    person_id: PersonId, request: Request, session: SessionDep, user: CsrfUser, rasa: RasaDep
 ) -> Response:
     try:
         handoff = inbox.takeover(

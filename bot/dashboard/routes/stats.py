@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.dashboard.deps import PageUser, SessionDep
-from bot.dashboard.stats import build_report, daily_csv, handoffs_csv
+from bot.dashboard.stats import TABLES, build_report, to_csv
 from bot.dashboard.templating import render
 from bot.storage.audit import record
 
@@ -28,10 +28,10 @@ def stats_csv(
     session: SessionDep,
     user: PageUser,
     days: int = Query(30, ge=1, le=366),
-    table: Literal["handoffs", "daily"] = "handoffs",
+    table: Literal["handoffs", "daily", "people", "referrals", "followups", "summary"] = "handoffs",
 ) -> Response:
     report = build_report(session, days=days)
-    body = handoffs_csv(report) if table == "handoffs" else daily_csv(report)
+    body = to_csv(TABLES[table](report))
     record(
         session,
         actor=user.counsellor.username,

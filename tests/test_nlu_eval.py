@@ -1,0 +1,127 @@
+"""The held-out evaluation (bot/nlu/evaluation.py): its reader and scores, and the real model."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot import PROJECT_ROOT
+from bot.nlu.evaluation import (
+    EvaluationFileError,
+    Example,
+    evaluate,
+    format_report,
+    load_agent,
+    macro_f1,
+    read_examples,
+    score_intents,
+    score_language_id,
+)
+
+HELD_OUT = PROJECT_ROOT / "tests" / "data" / "nlu_test.tsv"
+MIN_MACRO_F1 = 0.90
+MIN_LANGUAGE_ID = 0.97
+
+
+# ------------------------------------------------------------------ reader and scores
+
+
+def write(tmp_path, content: str):
+    path = tmp_path / "eval.tsv"
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_reader_reads_the_three_columns_and_keeps_tabs_and_quotes_in_text(tmp_path):
+    path = write(
+        tmp_path,
+        'lang\tintent\ttext\nfr\tgreet\tBonjour "toi"\n\nary_latn\tthank\tmerci\tbzaf\n',
+    )
+    assert read_examples(path) == [
+        Example("fr", "greet", 'Bonjour "toi"'),
+        Example("ary_latn", "thank", "merci\tbzaf"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "ligne 1"),
+        ("language\tintent\ttext\nfr\tgreet\tsalut\n", "ligne 1"),
+        ("lang\tintent\ttext\nfr\tgreet\n", "ligne 2 : trois colonnes"),
+        ("lang\tintent\ttext\nfr\tgreet\tsalut\nen\tgreet\thello\n", "ligne 3 : langue inconnue"),
+    ],
+)
+def test_reader_names_the_line_of_a_bad_file(tmp_path, content, message):
+    with pytest.raises(EvaluationFileError, match=message):
+        read_examples(write(tmp_path, content))
+
+
+def test_the_held_out_file_reads_with_the_three_languages():
+    examples = read_examples(HELD_OUT)
+    assert {e.lang for e in examples} == {"fr", "ary", "ary_latn"}
+    assert len(examples) > 1000
+
+
+def test_macro_f1():
+    assert macro_f1(["a", "a", "b", "b"], ["a", "a", "b", "b"]) == 1.0
+    # a: P=1/2 R=1/2 -> 0.5; b: P=1/2 R=1/2 -> 0.5
+    assert macro_f1(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == 0.5
+    # c is never gold: it only lowers a's precision. a: 2/3, b: 1.0 -> 5/6
+    assert macro_f1(["a", "a", "b"], ["a", "c", "b"]) == pytest.approx((2 / 3 + 1) / 2)
+    assert macro_f1([], []) == 0.0
+
+
+def test_scores_are_per_language_with_the_worst_confusions():
+    examples = [
+        Example("fr", "greet", "bonjour"),
+        Example("fr", "thank", "merci"),
+        Example("ary", "greet", "سلام"),
+        Example("ary", "greet", "السلام"),
+    ]
+    scores = score_intents(examples, ["greet", "greet", "greet", "thank"])
+    assert scores["fr"].accuracy == 0.5 and scores["fr"].confusions == [("thank", "greet", 1)]
+    assert scores["ary"].count == 2 and scores["ary"].accuracy == 0.5
+    assert "ary_latn" not in scores
+    overall, by_lang = score_language_id(
+        examples, {"always-fr": lambda text: "fr", "script": lambda t: "ary" if "س" in t else "fr"}
+    )
+    assert overall == {"always-fr": 0.5, "script": 1.0}
+    assert by_lang["always-fr"] == {"fr": 1.0, "ary": 0.0}
+
+
+# ------------------------------------------------------------------ the trained model
+
+
+@pytest.fixture(scope="module")
+def agent(trained_model):
+    return load_agent(trained_model)
+
+
+@pytest.mark.slow
+def test_the_trained_model_on_the_held_out_messages(agent):
+    report = evaluate(HELD_OUT, agent)
+    summary = format_report(report)
+    for lang, score in report.intents.items():
+        assert score.macro_f1 >= MIN_MACRO_F1, f"{lang}\n{summary}"
+    assert report.language_id["bousla"] >= MIN_LANGUAGE_ID, summary
+    assert report.language_id["bousla"] > report.language_id["langdetect"], summary
+    if "lingua" in report.language_id:
+        assert report.language_id["bousla"] > report.language_id["lingua"], summary
+
+
+@pytest.mark.slow
+def test_the_model_reads_normalised_text_and_gives_back_the_persons_words(agent):
+    text = "SALAAAM, bghit nkhdem f Aïn Harrouda"
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["text"] == text  # what actions and transcripts see
+    communes = [e for e in parsed["entities"] if e["entity"] == "commune"]
+    assert communes, parsed["entities"]
+    commune = communes[0]
+    assert text[commune["start"] : commune["end"]] == "Aïn Harrouda"
+    assert commune["value"] == "ain-harrouda"  # the synonym, found from the folded spelling
+    long_text = ("bghit nkhdem f casa, " * 300).strip()  # Rasa strips what it receives
+    parsed = asyncio.run(agent.parse_message(long_text))
+    assert parsed["text"] == long_text
+    assert parsed["text_truncated"]["length"] == len(long_text)
