@@ -32,7 +32,7 @@ test: setup
 	$(PY) -m pytest
 
 # Faults under load on `bousla run --replicas 2` (private PostgreSQL and Redis, nginx):
-# a killed replica, a PostgreSQL restart, Redis down, a storm of Twilio errors (~10 min).
+# a killed replica, a PostgreSQL restart, Redis down, a storm of Twilio errors (~4 min).
 test-load: setup
 	BOUSLA_LOAD_TESTS=1 $(PY) -m pytest tests/test_faults_load.py -q
 

@@ -27,6 +27,8 @@ def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     for package in ("language", "nlu"):
         files += sorted((root / "bot" / package).rglob("*.py"))
     files += [root / "bot" / "safety.py"]
+    # The follow-up policy (config.yml) and the answer reading it relies on.
+    files += [root / "bot" / "followup" / "policy.py", root / "bot" / "followup" / "answers.py"]
     return [f for f in files if f.is_file()]
 
 
