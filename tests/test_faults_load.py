@@ -7,7 +7,7 @@ concurrent WhatsApp conversations through nginx (`bot.bench.load`), breaks somet
 middle, and checks from the database, Rasa's tracker and what Twilio accepted that nothing
 was lost, nothing answered twice, and every conversation's replies came in order.
 
-Slow (about 10 minutes): `make test-load` runs it (BOUSLA_LOAD_TESTS=1), not `make test`.
+Slow (about 4 minutes): `make test-load` runs it (BOUSLA_LOAD_TESTS=1), not `make test`.
 """
 
 from __future__ import annotations
