@@ -17,18 +17,13 @@ exactly as `action_request_human` does.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.followup.answers import ANSWER_INTENT, outcome_of
+from bot.nlu.chosen_action import ChosenActionPolicy
 
 ASK_ACTION = "action_followup_ask"
 ANSWER_ACTION = "action_followup_answer"
@@ -42,31 +37,11 @@ PRIORITY = 8  # InterruptionPolicy has 7, RulePolicy 6
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class FollowupAnswerPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {"priority": PRIORITY}
+class FollowupAnswerPolicy(ChosenActionPolicy):
+    PRIORITY = PRIORITY
 
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        with self._model_storage.write_to(self._resource):
-            pass  # nothing to learn
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        action = next_action(tracker)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
+    def choose(self, tracker: DialogueStateTracker) -> str | None:
+        return next_action(tracker)
 
 
 def next_action(tracker: DialogueStateTracker) -> str | None:

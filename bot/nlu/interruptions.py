@@ -10,15 +10,11 @@ Rules in bot/data/rules.yml say the same for readability and `rasa data validate
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.nlu.chosen_action import ChosenActionPolicy
 
 # intent -> action that must follow it, whatever the dialogue state
 INTERRUPTIONS = {
@@ -31,34 +27,10 @@ PRIORITY = 7  # RulePolicy has 6
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class InterruptionPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {"priority": PRIORITY}
+class InterruptionPolicy(ChosenActionPolicy):
+    PRIORITY = PRIORITY
 
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        with self._model_storage.write_to(self._resource):
-            pass  # nothing to learn
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        action = self.interrupting_action(tracker)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
-
-    @staticmethod
-    def interrupting_action(tracker: DialogueStateTracker) -> str | None:
+    def choose(self, tracker: DialogueStateTracker) -> str | None:
         """The safety action due now: only right after the person wrote."""
         if tracker.latest_action_name != ACTION_LISTEN_NAME or tracker.latest_message is None:
             return None
