@@ -14,16 +14,16 @@ import sys
 # Modules that provide `register(subparsers)`. Imported lazily so that `bousla --help`
 # does not pay for Rasa or TensorFlow imports.
 COMMAND_MODULES = [
-    "bot.run",
-    "bot.training",
+    "bot.ops.run",
+    "bot.ops.training",
     "bot.catalog.cli",
-    "bot.language.cli",
     "bot.dashboard.cli",
-    "bot.bench",
+    "bot.centre.cli",
+    "bot.ops.bench",
     "bot.privacy_cli",
     "bot.nlu.evaluation",
     "bot.report.cli",
-    "bot.scale.cli",
+    "bot.ops.scale.cli",
 ]
 
 

@@ -14,7 +14,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
 from bot.channels.worker import ChannelWorker, get_worker, reset_worker
-from bot.fakes.twilio_api import signed_headers
+from bot.ops.fakes.twilio_api import signed_headers
 from tests.conftest import free_port
 
 # Several Sanic apps are started in one test process (Sanic then skips its one-time

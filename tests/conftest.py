@@ -90,7 +90,7 @@ def session(database_url) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The real model, trained once per test session (reused when already up to date)."""
-    from bot.training import train
+    from bot.ops.training import train
 
     return train(quiet=True)
 

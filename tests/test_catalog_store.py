@@ -13,7 +13,7 @@ import pytest
 from bot import PROJECT_ROOT
 from bot.catalog import store as store_module
 from bot.catalog.store import CatalogStatus, CatalogStore
-from bot.matching import Profile, match
+from bot.orientation.matching import Profile, match
 
 TODAY = date(2026, 11, 23)
 

@@ -201,7 +201,8 @@ BROKEN = [
         "  residence: national",
         "  residence:\n    communes: [ain-harouda]",
         "ain-harouda",
-        "« ain-harouda » inconnu de bot/geography.yml (vouliez-vous dire « ain-harrouda » ?)",
+        "« ain-harouda » inconnu de bot/orientation/geography.yml"
+        " (vouliez-vous dire « ain-harrouda » ?)",
     ),
     (
         "untranslated point",

@@ -9,8 +9,8 @@ import pytest
 
 from bot.channels.telegram import TelegramInput
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.telegram_api import FakeTelegramAPI, text_update
-from bot.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
+from bot.ops.fakes.telegram_api import FakeTelegramAPI, text_update
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
 from bot.settings import get_settings
 from tests.channels_support import ScriptedBot, start_channel_server, wait_for
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramInput
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.telegram_api import FakeTelegramAPI, callback_update, text_update, voice_update
-from bot.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
+from bot.ops.fakes.telegram_api import FakeTelegramAPI, callback_update, text_update, voice_update
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
 from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import InboundMessage, OutboundMessage, Person

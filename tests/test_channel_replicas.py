@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
 from bot.settings import get_settings
 from tests.channels_support import ScriptedBot, start_channel_server, wait_for
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
-from bot.localstack import Stack, processes_with_marker
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
+from bot.ops.localstack import Stack, processes_with_marker
 
 pytestmark = pytest.mark.slow
 

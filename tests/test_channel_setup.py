@@ -13,7 +13,7 @@ from rasa.core.run import create_http_input_channels
 from bot import PROJECT_ROOT
 from bot.channels.telegram import TelegramInput
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.telegram_api import FakeTelegramAPI, text_update
+from bot.ops.fakes.telegram_api import FakeTelegramAPI, text_update
 from bot.settings import get_settings
 from tests.channels_support import ScriptedBot, start_channel_server, wait_for
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.channels.identity import pseudonym
 from bot.channels.telegram import TelegramInput
-from bot.fakes.telegram_api import (
+from bot.ops.fakes.telegram_api import (
     FakeTelegramAPI,
     callback_update,
     edited_text_update,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.channels import enqueue_message, transcript
 from bot.channels.identity import pseudonym
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
 from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.dashboard.app import create_app
 from bot.dashboard.deps import get_rasa
-from bot.dashboard.labels import short_id
+from bot.report.labels import short_id
 from bot.storage.models import AuditEntry, Counsellor, Handoff
 from tests.dashboard_support import (
     PASSWORD,

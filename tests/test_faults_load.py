@@ -1,9 +1,9 @@
 """Faults under load, on the real stack: `bousla run --replicas 2` (nginx, two Rasa servers,
 two action servers, the dashboard) on a private PostgreSQL cluster and a private Redis
-(`bot.scale.private`: never the machine's shared ones), with the fake Twilio API.
+(`bot.ops.scale.private`: never the machine's shared ones), with the fake Twilio API.
 
 One stack for the module (each Rasa server takes ~40 s and ~1.1 GB); each test drives
-concurrent WhatsApp conversations through nginx (`bot.bench.load`), breaks something in the
+concurrent WhatsApp conversations through nginx (`bot.ops.bench.load`), breaks something in the
 middle, and checks from the database, Rasa's tracker and what Twilio accepted that nothing
 was lost, nothing answered twice, and every conversation's replies came in order.
 
@@ -22,11 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.bench import load
-from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
-from bot.localstack import Stack, processes_with_marker
-from bot.scale.nginx import find_nginx
-from bot.scale.private import PrivatePostgres, PrivateRedis
+from bot.ops.bench import load
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
+from bot.ops.localstack import Stack, processes_with_marker
+from bot.ops.scale.nginx import find_nginx
+from bot.ops.scale.private import PrivatePostgres, PrivateRedis
 
 pytestmark = [
     pytest.mark.slow,

@@ -32,8 +32,8 @@ from sqlalchemy import select
 from bot.channels.identity import pseudonym
 from bot.channels.whatsapp import WhatsAppInput
 from bot.channels.worker import get_worker, reset_worker
-from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.followup.scheduler import FollowupScheduler
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import Followup, OutboundMessage, Person, Referral, utcnow

@@ -29,8 +29,8 @@ from bot.channels.whatsapp import WhatsAppInput
 from bot.dashboard.app import create_app
 from bot.dashboard.deps import get_rasa
 from bot.dashboard.threaded import ThreadedDashboard
-from bot.fakes.telegram_api import FakeTelegramAPI
-from bot.fakes.twilio_api import FakeTwilioAPI
+from bot.ops.fakes.telegram_api import FakeTelegramAPI
+from bot.ops.fakes.twilio_api import FakeTwilioAPI
 from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import InboundMessage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.geography import default_geography, find_commune, get_commune, place_name
+from bot.orientation.geography import default_geography, find_commune, get_commune, place_name
 
 WRITTEN = [
     ("Ain Harrouda", "ain-harrouda"),

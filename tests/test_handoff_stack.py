@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import PROJECT_ROOT
-from bot.dashboard.labels import short_id
-from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
-from bot.localstack import Stack
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
+from bot.ops.localstack import Stack
+from bot.report.labels import short_id
 from bot.storage.db import build_engine
 from bot.storage.models import Handoff, OutboundMessage
 from tests.browser_support import browser, requires_chromium, screenshot  # noqa: F401

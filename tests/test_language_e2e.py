@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.localstack import Stack
+from bot.ops.localstack import Stack
 from bot.settings import get_settings
 
 pytestmark = pytest.mark.slow

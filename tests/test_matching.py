@@ -13,7 +13,7 @@ import pytest
 from bot import PROJECT_ROOT
 from bot.catalog.loader import load_catalog
 from bot.cli import main
-from bot.matching import Profile, default_phrasebook, match
+from bot.orientation.matching import Profile, default_phrasebook, match
 
 TODAY = date(2026, 11, 23)
 CATALOG = load_catalog(PROJECT_ROOT / "orientation_catalog", today=TODAY).catalog

@@ -17,8 +17,8 @@ from bot.catalog.schema import (
     SITUATIONS,
     Program,
 )
-from bot.geography import default_geography
-from bot.matching import Profile, match
+from bot.orientation.geography import default_geography
+from bot.orientation.matching import Profile, match
 
 TODAY = date(2026, 11, 23)
 SHIPPED = load_catalog(PROJECT_ROOT / "orientation_catalog", today=TODAY).catalog

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from bot.dashboard.rasa_api import RasaClient
-from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
-from bot.localstack import Stack
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
+from bot.ops.localstack import Stack
 from bot.privacy import person_id_for
 from bot.settings import get_settings
 from bot.storage.db import session_scope

@@ -1,5 +1,5 @@
 """Reading the answers to the profile questions: French, Darija in Arabic script and in Latin
-letters, Latin and Arabic-Indic digits (table tests of bot/profile_answers.py)."""
+letters, Latin and Arabic-Indic digits (table tests of bot/orientation/profile_answers.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.profile_answers import NOT_UNDERSTOOD, UNKNOWN, parse, parse_age, says_unknown
+from bot.orientation.profile_answers import NOT_UNDERSTOOD, UNKNOWN, parse, parse_age, says_unknown
 
 TODAY = date(2026, 11, 23)
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.dashboard.app import create_app
 from bot.dashboard.deps import get_rasa
-from bot.dashboard.stats import Period, build_report, followups_table, referrals_table
 from bot.report.build import REPORT_FILES
+from bot.report.stats import Period, build_report, followups_table, referrals_table
 from bot.storage.db import session_scope
 from bot.storage.models import (
     AuditEntry,

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.localstack import free_port
+from bot.ops.localstack import free_port
 
 
 def run_bousla(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -15,17 +15,17 @@ import time
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.localstack import free_port, free_port_block
-from bot.run import replica_problem, services
-from bot.scale.cli import write_example
-from bot.scale.nginx import (
+from bot.ops.localstack import free_port, free_port_block
+from bot.ops.run import replica_problem, services
+from bot.ops.scale.cli import write_example
+from bot.ops.scale.nginx import (
     NginxConfig,
     PublicServer,
     check_config,
     find_nginx,
     local_config,
 )
-from bot.scale.systemd import HostLayout, units
+from bot.ops.scale.systemd import HostLayout, units
 from bot.settings import Settings
 
 needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="nginx is not installed")
@@ -215,7 +215,7 @@ SUPERVISED = textwrap.dedent(
     """
     import sys
     from honcho.printer import Printer
-    from bot.run import SupervisingManager
+    from bot.ops.run import SupervisingManager
 
     SupervisingManager.RESTART_DELAY = 0.1
     SupervisingManager.MAX_RESTARTS = 2
@@ -274,7 +274,7 @@ def test_serve_runs_the_command_bousla_run_runs(tmp_path):
         "BOUSLA_VAR_DIR": str(tmp_path), "RASA_PORT": "6105", "ACTIONS_PORT": "6155",
         "BOUSLA_MODELS_DIR": str(tmp_path / "models"),
     }  # fmt: skip
-    from bot.training import model_path
+    from bot.ops.training import model_path
 
     model = model_path(tmp_path / "models")
     model.parent.mkdir()

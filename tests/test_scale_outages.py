@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from bot.channels import worker as channel_worker
 from bot.channels.whatsapp import WhatsAppInput
-from bot.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
-from bot.scale.private import PrivatePostgres
+from bot.ops.fakes.twilio_api import FakeTwilioAPI, whatsapp_webhook_form
+from bot.ops.scale.private import PrivatePostgres
 from bot.settings import get_settings
 from bot.storage import db as storage_db
 from tests.channels_support import ScriptedBot, start_channel_server, wait_for

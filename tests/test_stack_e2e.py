@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.localstack import Stack, processes_with_marker
+from bot.ops.localstack import Stack, processes_with_marker
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.training import fingerprint, training_inputs
+from bot.ops.training import fingerprint, training_inputs
 
 MADE_OF = [
     "domain.yml",
@@ -22,7 +22,7 @@ MADE_OF = [
     "bot/data/nlu/fr/orientation.yml",
     "bot/nlu/normaliser.py",
     "bot/language/detect.py",
-    "bot/safety.py",
+    "bot/safety/lexicon.py",
     "bot/followup/policy.py",
 ]
 
@@ -74,7 +74,7 @@ def test_the_fingerprint_changes_with_the_model_inputs_and_only_with_them(tmp_pa
 
 @pytest.mark.slow
 def test_a_second_start_does_not_train_again(trained_model):
-    """What `make run` (`bousla run`, via `bot.run.prepare`) does when the model is current."""
+    """What `make run` (`bousla run`, via `bot.ops.run.prepare`) does when the model is current."""
     before = trained_model.stat().st_mtime_ns
     begun = time.monotonic()
     result = subprocess.run(

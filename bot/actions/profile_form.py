@@ -3,7 +3,7 @@
 Questions (slots, in this order): profile_consent, age, education, situation, goal,
 commune; for the project and financing goals also project_stage, sector, amount. Answers
 already given (entities of the first message: "bghit khdma, 3andi 24 3am f ain harrouda")
-are not asked again. Answers are read by `bot.profile_answers` (no Rasa there).
+are not asked again. Answers are read by `bot.orientation.profile_answers` (no Rasa there).
 
 - An answer that is not understood is asked again ONCE, with an example
   (`utter_ask_<slot>_again`); a second miss, or "je sais pas" / "skip", leaves the slot
@@ -29,9 +29,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from bot.actions.db import channel_of, in_session
-from bot.matching import Profile
+from bot.orientation.matching import Profile
+from bot.orientation.profile_answers import parse
 from bot.privacy import record_profile_consent
-from bot.profile_answers import parse
 from bot.storage.people import PROFILE_FIELDS, clear_profile, save_profile
 
 logger = logging.getLogger(__name__)

@@ -29,8 +29,15 @@ from bot.actions.db import channel_of, in_session
 from bot.actions.profile_form import CONSENT, REASKED, SKIPPED
 from bot.catalog import Catalog, CatalogStore, Program
 from bot.catalog.schema import LANGUAGES
-from bot.matching import OFFER, Profile, ProgramMatch, caution_for, default_phrasebook, match
-from bot.profile_answers import clean
+from bot.orientation.matching import (
+    OFFER,
+    Profile,
+    ProgramMatch,
+    caution_for,
+    default_phrasebook,
+    match,
+)
+from bot.orientation.profile_answers import clean
 from bot.settings import get_settings
 from bot.storage.people import PROFILE_FIELDS
 from bot.storage.referrals import record_referrals

@@ -81,15 +81,16 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_match(args: argparse.Namespace) -> int:
     from bot.catalog.loader import load_catalog
-    from bot.geography import find_commune
-    from bot.matching import Profile, match
+    from bot.orientation.geography import find_commune
+    from bot.orientation.matching import Profile, match
 
     commune = None
     if args.commune:
         commune = find_commune(args.commune)
         if commune is None:
             print(
-                f"commune inconnue : « {args.commune} » (voir bot/geography.yml)", file=sys.stderr
+                f"commune inconnue : « {args.commune} » (voir bot/orientation/geography.yml)",
+                file=sys.stderr,
             )
             return 2
     load = load_catalog(_catalog_dir(args.catalog))

@@ -217,7 +217,7 @@ class Residence(CatalogModel):
     """Where applicants must live. All lists empty = open everywhere in Morocco ("national").
 
     A person qualifies if their commune is listed, or its prefecture, or its region.
-    Slugs are those of `bot/geography.yml` (checked by `validation.py`).
+    Slugs are those of `bot/orientation/geography.yml` (checked by `validation.py`).
     """
 
     communes: list[str] = []

@@ -1,7 +1,7 @@
 """Checks across the catalogue files, after each file is read on its own (loader.py).
 
 Errors (the file is refused): duplicate ids, id different from the file name, unknown
-track, residence naming a place that `bot/geography.yml` does not know.
+track, residence naming a place that `bot/orientation/geography.yml` does not know.
 Warnings (the file is used, staff should look): information verified more than
 12 months ago, `valid_until` passed, verification date in the future, status
 `to_confirm` without saying what to confirm, summaries too long for a phone screen.
@@ -17,7 +17,7 @@ from pydantic import PydanticValueError
 from bot.catalog.issues import ERROR, WARNING, CatalogIssue
 from bot.catalog.loader import ProgramFile
 from bot.catalog.schema import LANGUAGES, STALE_AFTER_MONTHS, TRACKS, one_of
-from bot.geography import default_geography
+from bot.orientation.geography import default_geography
 
 SUMMARY_MAX_CHARACTERS = 220
 SUMMARY_MAX_LINES = 2
@@ -100,7 +100,7 @@ def _residence(program_file: ProgramFile) -> list[CatalogIssue]:
         for index, slug in enumerate(getattr(residence, list_name)):
             if slug in places:
                 continue
-            message = f"{list_name} : « {slug} » inconnu de bot/geography.yml"
+            message = f"{list_name} : « {slug} » inconnu de bot/orientation/geography.yml"
             guess = geography.find_commune(slug) if list_name == "communes" else None
             if guess:
                 message += f" (vouliez-vous dire « {guess} » ?)"

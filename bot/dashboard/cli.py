@@ -1,4 +1,4 @@
-"""`bousla user ...` (counsellor accounts) and `bousla centre check` (centre.yml)."""
+"""`bousla user ...`: the counsellor accounts of the dashboard."""
 
 from __future__ import annotations
 
@@ -88,24 +88,6 @@ def _user_set_active(args: argparse.Namespace, active: bool) -> int:
     return 0
 
 
-def _centre_check(args: argparse.Namespace) -> int:
-    from bot.centre import CentreConfigError, parse_centre
-    from bot.settings import get_settings
-
-    path = args.file or get_settings().centre_file
-    try:
-        centre = parse_centre(path)
-    except CentreConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
-    state = "ouvert" if centre.is_open() else f"fermé, réouverture {centre.when_open_phrase('fr')}"
-    print(
-        f"{path}: OK — {len(centre.emergency_contacts)} numéros d'urgence, "
-        f"{len(centre.canned_replies)} réponses toutes prêtes; en ce moment : {state}."
-    )
-    return 0
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     user = subparsers.add_parser("user", help="manage counsellor accounts of the dashboard")
     commands = user.add_subparsers(dest="user_command", metavar="ACTION")
@@ -132,10 +114,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     enable.add_argument("name")
     enable.set_defaults(handler=lambda args: _user_set_active(args, True))
     user.set_defaults(handler=lambda args: user.print_help() or 2)
-
-    centre = subparsers.add_parser("centre", help="check centre.yml (hours, emergency numbers)")
-    centre_commands = centre.add_subparsers(dest="centre_command", metavar="ACTION")
-    check = centre_commands.add_parser("check", help="check centre.yml and say if it is open")
-    check.add_argument("file", nargs="?", default=None)
-    check.set_defaults(handler=_centre_check)
-    centre.set_defaults(handler=lambda args: centre.print_help() or 2)

@@ -8,7 +8,7 @@ Rasa cannot be reached nothing changes, and the counsellor is told to try again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
@@ -440,24 +440,3 @@ def recent_people(session: Session, *, limit: int = 50, hours: int = 72) -> list
         ).all()
     )
     return [RecentPerson(p, active.get(p.id)) for p in people]
-
-
-def waiting_since(moment: datetime | None) -> str:
-    """ "3 min", "2 h 05", "3 j" — a compact French duration until now."""
-    if moment is None:
-        return ""
-    seconds = max(0, int((utcnow() - moment).total_seconds()))
-    return format_duration(seconds)
-
-
-def format_duration(seconds: int | float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} j"

@@ -13,7 +13,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from bot.dashboard import labels
+from bot.centre import CentreConfigError, load_centre
+from bot.report import labels
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -29,8 +30,6 @@ def local_time(moment: datetime | None, fmt: str = "%d/%m %H:%M") -> str:
     """A naive UTC time shown in the centre's time zone (Morocco)."""
     if moment is None:
         return ""
-    from bot.centre import CentreConfigError, load_centre
-
     try:
         zone = load_centre().zone
     except CentreConfigError:
@@ -39,9 +38,7 @@ def local_time(moment: datetime | None, fmt: str = "%d/%m %H:%M") -> str:
 
 
 def duration(seconds: int | float | None) -> str:
-    from bot.dashboard.inbox import format_duration
-
-    return format_duration(seconds or 0)
+    return labels.format_duration(seconds or 0)
 
 
 templates.env.filters["iso"] = iso_utc

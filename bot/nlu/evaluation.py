@@ -249,7 +249,7 @@ def format_report(report: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.training import model_path as current_model_path
+    from bot.ops.training import model_path as current_model_path
 
     path = Path(args.file)
     model = Path(args.model) if args.model else current_model_path()

@@ -1,7 +1,5 @@
-"""Impact report of the listening cell for a period (`bousla report`): CSV files and one
-self-contained HTML page, with the figures of the dashboard's statistics page
-(`bot.dashboard.stats`, their one home)."""
-
-from bot.report.build import REPORT_FILES, write_report
-
-__all__ = ["REPORT_FILES", "write_report"]
+"""The cell's figures: the statistics engine (`stats`: requests, waits, outcomes, people
+heard, programmes, follow-up answers, with their charts and tables), the French labels of
+stored codes (`labels`), and the impact report for a period (`bousla report`: CSV files and
+one self-contained HTML page, `build`). The dashboard's statistics page uses the same
+engine."""

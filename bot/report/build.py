@@ -1,4 +1,4 @@
-"""Writing the impact report: one CSV file per table of `bot.dashboard.stats.TABLES` and
+"""Writing the impact report: one CSV file per table of `bot.report.stats.TABLES` and
 `report.html`, a single page with inline CSS and SVG charts (nothing fetched from the
 network: it opens offline and can be mailed as it is)."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from bot.dashboard import labels
-from bot.dashboard.stats import TABLES, Period, Report, build_report, to_csv
+from bot.report import labels
+from bot.report.stats import TABLES, Period, Report, build_report, to_csv
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DASHBOARD_TEMPLATES = TEMPLATES.parent.parent / "dashboard" / "templates"

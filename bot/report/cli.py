@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.settings import get_settings
 
 if TYPE_CHECKING:
-    from bot.dashboard.stats import Period
+    from bot.report.stats import Period
 
 MAX_DAYS = 3660  # ten years: a typo like 2062 is refused
 
@@ -35,7 +35,7 @@ def parse_day(value: str, option: str) -> date:
 
 
 def period_of(first: str, last: str) -> Period:
-    from bot.dashboard.stats import Period
+    from bot.report.stats import Period
 
     start, end = parse_day(first, "--from"), parse_day(last, "--to")
     if start > end:

@@ -9,11 +9,12 @@ from typing import Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.centre import LANGUAGES, CentreConfigError, load_centre
+from bot.centre import CentreConfigError, load_centre
 from bot.dashboard import inbox
 from bot.dashboard.deps import CsrfUser, PageUser, RasaDep, RowId, SessionDep
 from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.templating import render
+from bot.language import LANGUAGES
 from bot.safety import find_distress
 from bot.storage.models import Handoff
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.dashboard.deps import PageUser, SessionDep
-from bot.dashboard.stats import TABLES, build_report, to_csv
 from bot.dashboard.templating import render
+from bot.report.stats import TABLES, build_report, to_csv
 from bot.storage.audit import record
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
