@@ -1,4 +1,4 @@
-"""bot.language.normalise: the spellings it folds, and offsets that survive it."""
+"""bot.language.folding: the spellings it folds, and offsets that survive it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.language.normalise import normalise, normalise_with_spans
+from bot.language.folding import normalise, normalise_with_spans
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import PROJECT_ROOT
-from bot.language.normalise import normalise
+from bot.language.folding import normalise
 from bot.nlu.normaliser import MAX_NLU_CHARS, TRUNCATED, OriginalText, TextNormaliser
 
 

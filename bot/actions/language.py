@@ -18,8 +18,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.language import LANGUAGES, detect
+from bot.language.folding import normalise
 from bot.language.ngrams import latin_model
-from bot.language.normalise import normalise
 
 SCRIPT_NEUTRAL_TARGETS = {"darija"}  # "parle en darija": keep the script the person writes in
 

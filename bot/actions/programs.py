@@ -28,7 +28,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.db import channel_of, in_session
 from bot.actions.profile_form import CONSENT, REASKED, SKIPPED
 from bot.catalog import Catalog, CatalogStore, Program
-from bot.catalog.schema import LANGUAGES
+from bot.language import LANGUAGES
+from bot.language.folding import fold
 from bot.orientation.matching import (
     OFFER,
     Profile,
@@ -37,7 +38,6 @@ from bot.orientation.matching import (
     default_phrasebook,
     match,
 )
-from bot.orientation.profile_answers import clean
 from bot.settings import get_settings
 from bot.storage.people import PROFILE_FIELDS
 from bot.storage.referrals import record_referrals
@@ -286,11 +286,11 @@ def _distinctive_words(catalog: Catalog) -> dict[str, str]:
 
 def program_named_in(text: str, catalog: Catalog) -> str | None:
     """The programme a typed message names ("c'est quoi forsa ?"), if exactly one."""
-    cleaned = f" {clean(text)} "
+    cleaned = f" {fold(text, 'profile')} "
     found = set()
     for program in catalog:
         names = [program.id.replace("-", " ")]
-        names += [clean(program.name.get(language)) for language in LANGUAGES]
+        names += [fold(program.name.get(language), "profile") for language in LANGUAGES]
         if any(f" {name} " in cleaned for name in names):
             found.add(program.id)
     for word, program_id in _distinctive_words(catalog).items():

@@ -10,11 +10,11 @@ from pathlib import Path
 from bot.catalog.schema import (
     EDUCATION_LEVELS,
     GOALS,
-    LANGUAGES,
     PROJECT_STAGES,
     SECTORS,
     SITUATIONS,
 )
+from bot.language import LANGUAGES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.catalog.issues import ERROR, WARNING, CatalogIssue
-from bot.catalog.schema import LANGUAGES, Program, Translated, TranslatedList
+from bot.catalog.schema import Program, Translated, TranslatedList
+from bot.language import LANGUAGES
 
 Location = tuple[Any, ...]  # ("eligibility", "age_min"), ("gives", "fr", 2)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Extra, Field, PydanticValueError, root_validator, validator
 
-LANGUAGES = ("fr", "ary", "ary_latn")
+from bot.language import LANGUAGES
+
 EDUCATION_LEVELS = ("none", "primary", "college", "lycee", "bac", "bac+2", "bac+3", "bac+5")
 SITUATIONS = ("student", "job_seeker", "employed", "self_employed", "not_in_school")
 PROJECT_STAGES = ("idea", "started", "existing")

@@ -16,7 +16,8 @@ from pydantic import PydanticValueError
 
 from bot.catalog.issues import ERROR, WARNING, CatalogIssue
 from bot.catalog.loader import ProgramFile
-from bot.catalog.schema import LANGUAGES, STALE_AFTER_MONTHS, TRACKS, one_of
+from bot.catalog.schema import STALE_AFTER_MONTHS, TRACKS, one_of
+from bot.language import LANGUAGES
 from bot.orientation.geography import default_geography
 
 SUMMARY_MAX_CHARACTERS = 220

@@ -8,7 +8,9 @@ words of a choice) is mapped back to the button's payload.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from bot.language.folding import fold
+from bot.language.numbers import choice_number
 
 # Longest text one provider message carries.
 MAX_TEXT_LENGTH = {"whatsapp": 1600, "telegram": 4096}
@@ -68,20 +70,6 @@ def _fit(sentence: str, separator: str, limit: int) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- numbered choices
 
-NUMBER_WORDS = {
-    1: ("1", "١", "wa7ed", "wahed", "wa7d", "un", "une", "واحد", "الأول", "lowel", "premier"),
-    2: ("2", "٢", "jouj", "jooj", "jouje", "zouj", "deux", "جوج", "زوج", "tani", "التاني"),
-    3: ("3", "٣", "tlata", "tleta", "trois", "تلاتة", "ثلاثة", "تلاثة"),
-    4: ("4", "٤", "reb3a", "rab3a", "quatre", "ربعة", "أربعة"),
-    5: ("5", "٥", "khamsa", "cinq", "خمسة"),
-    6: ("6", "٦", "setta", "sitta", "six", "ستة"),
-    7: ("7", "٧", "seb3a", "sept", "سبعة"),
-    8: ("8", "٨", "tmenya", "huit", "تمنية"),
-    9: ("9", "٩", "tes3ood", "neuf", "تسعة"),
-    10: ("10", "١٠", "3achra", "dix", "عشرة"),
-}
-_NUMBER_OF_WORD = {word: number for number, words in NUMBER_WORDS.items() for word in words}
-
 
 def render_choices(text: str | None, buttons: list[dict] | None) -> str:
     """The text followed by one numbered line per button."""
@@ -89,18 +77,6 @@ def render_choices(text: str | None, buttons: list[dict] | None) -> str:
     if not lines:
         return text or ""
     return "\n\n".join(part for part in (text, "\n".join(lines)) if part)
-
-
-def normalise(text: str) -> str:
-    """Lower case, no emoji, punctuation or accents, single spaces: for comparing words."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    kept = []
-    for char in decomposed:
-        category = unicodedata.category(char)
-        if category == "Mn":  # accents (and Arabic short vowels)
-            continue
-        kept.append(char if category[0] in "LN" else " ")
-    return " ".join("".join(kept).split())
 
 
 def choice_payload(reply: str, buttons: list[dict] | None) -> str | None:
@@ -111,13 +87,13 @@ def choice_payload(reply: str, buttons: list[dict] | None) -> str | None:
     """
     if not buttons:
         return None
-    said = normalise(reply)
+    said = fold(reply, "choice")
     if not said:
         return None
-    number = _NUMBER_OF_WORD.get(said)
+    number = choice_number(said)
     if number is not None:
         return buttons[number - 1]["payload"] if number <= len(buttons) else None
-    titles = [normalise(button["title"]) for button in buttons]
+    titles = [fold(button["title"], "choice") for button in buttons]
     for button, title in zip(buttons, titles, strict=True):
         if said == title:
             return button["payload"]

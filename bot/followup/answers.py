@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from bot.channels.text import NUMBER_WORDS, normalise
+from bot.language.folding import fold
+from bot.language.numbers import choice_number
 
 OUTCOMES = ("went_well", "waiting", "contacted", "not_well", "not_yet", "counsellor")
 # The buttons of utter_followup_question, in order (a reply "2" or "jouj" is the second).
@@ -24,8 +25,6 @@ INTENT_OUTCOMES = {"affirm": "contacted", "deny": "not_yet", "ask_human": "couns
 ANSWER_INTENT = "followup_answer"
 ENTITY = "followup_outcome"
 
-_ARABIC_VARIANTS = str.maketrans({"ة": "ه", "ى": "ي", "ڭ": "ك"})
-_NUMBER = {word: number for number, words in NUMBER_WORDS.items() if number <= 4 for word in words}
 # Whole messages: a bare yes or no (too short to look for inside sentences: "la" is also
 # French's article, "ah" an exclamation).
 _WHOLE = {
@@ -152,10 +151,10 @@ def read_answer(text: str | None) -> str | None:
     """The outcome a typed answer gives, or None if it does not answer the question."""
     if not text or text.lstrip().startswith("/"):
         return None  # button payloads carry their outcome as an entity
-    said = normalise(text).translate(_ARABIC_VARIANTS)
+    said = fold(text, "answer")
     if not said:
         return None
-    number = _NUMBER.get(said)
+    number = choice_number(said, most=len(BUTTON_OUTCOMES))
     if number is not None:
         return BUTTON_OUTCOMES[number - 1]
     for outcome, whole in _WHOLE.items():

@@ -1,6 +1,6 @@
 """Language detection: script ratio first, then French or Arabizi by character n-grams.
 
-1. The text is normalised (`bot.language.normalise`): lower case, accents and Arabic
+1. The text is normalised (`bot.language.folding`): lower case, accents and Arabic
    letter variants folded, emphasis letters collapsed ("salaaam" → "salam").
 2. Arabic letters outnumber Latin ones: Darija in Arabic script (`ary`); confidence
    grows with the number of Arabic letters (one or two letters are too few to tell).
@@ -22,8 +22,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.language.folding import normalise
 from bot.language.ngrams import ARABIZI, FRENCH, latin_model, latin_words
-from bot.language.normalise import normalise
 
 # Below this confidence a message is too short to tell: keep the current language.
 STICKY_BELOW = 0.5

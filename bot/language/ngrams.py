@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.language.normalise import normalise
+from bot.language.folding import normalise
 
 TRAINING_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
 FRENCH, ARABIZI = "fr", "ary_latn"

@@ -1,7 +1,7 @@
 """NLU components: the model reads normalised text, everyone else the person's own words.
 
 `TextNormaliser` (first in the pipeline, before the tokenizer) replaces the text that
-NLU reads by `bot.language.normalise.normalise(text)` (harakat, alef variants, Arabic
+NLU reads by `bot.language.folding.normalise(text)` (harakat, alef variants, Arabic
 digits and punctuation, case, accents, emphasis letters), cut to MAX_NLU_CHARS
 characters. In training it does the same to every example, moves the character offsets
 of the annotated entities to the normalised text, and adds the normalised spellings of
@@ -34,7 +34,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language.normalise import Normalised, normalise, normalise_with_spans
+from bot.language.folding import Normalised, normalise, normalise_with_spans
 
 logger = logging.getLogger(__name__)
 

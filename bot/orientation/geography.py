@@ -8,8 +8,6 @@ variants, attached prefixes (f-/b-/l-, ف/ب/ل/و) and small typos.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -18,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.language.folding import fold
+
 GEOGRAPHY_FILE = Path(__file__).with_name("geography.yml")
 
 # Below this similarity a typo is not accepted; forms shorter than FUZZY_MIN_LENGTH
@@ -25,23 +25,6 @@ GEOGRAPHY_FILE = Path(__file__).with_name("geography.yml")
 FUZZY_THRESHOLD = 0.84
 FUZZY_MIN_LENGTH = 5
 
-_ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
-_ARABIC_LETTER_VARIANTS = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ة": "ه",
-        "ى": "ي",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ڭ": "ك",
-        "گ": "ك",
-    }
-)
-_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
-_ARABIZI_SOUNDS = str.maketrans({"3": "a", "7": "h", "9": "q", "2": "a", "5": "h", "8": "h"})
 _LATIN_PREFIXES = ("f", "b", "l")
 _ARABIC_PREFIXES = ("فال", "بال", "وال", "ف", "ب", "ل", "و")
 
@@ -68,24 +51,6 @@ class Commune:
     forms: tuple[str, ...] = field(default=(), repr=False)
 
 
-def normalize(text: str) -> str:
-    """Lower case, no accents, unified Arabic letters, words separated by single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
-    arabic_unified = _ARABIC_DIACRITICS.sub("", without_accents).translate(_ARABIC_LETTER_VARIANTS)
-    return " ".join(_NOT_WORD.sub(" ", arabic_unified).replace("_", " ").split())
-
-
-def _skeleton(normalized: str) -> str:
-    """Consonant skeleton of a Latin form: 'ain harrouda', '3in 7rouda' -> 'anhrd'."""
-    sounds = normalized.translate(_ARABIZI_SOUNDS).replace(" ", "").replace("ou", "u")
-    sounds = sounds.replace("ch", "sh")
-    if not sounds:
-        return ""
-    kept = sounds[0] + "".join(c for c in sounds[1:] if c not in "aeiouy")
-    return re.sub(r"(.)\1+", r"\1", kept)
-
-
 def _without_prefix(token: str) -> str | None:
     prefixes = _ARABIC_PREFIXES if "\u0600" <= token[:1] <= "\u06ff" else _LATIN_PREFIXES
     for prefix in prefixes:
@@ -110,16 +75,16 @@ class Geography:
         for slug, entry in data["communes"].items():
             prefecture = self.prefectures[entry["prefecture"]]
             written = [slug.replace("-", " "), *entry["name"].values(), *entry.get("forms", [])]
-            forms = tuple(dict.fromkeys(normalize(str(form)) for form in written))
+            forms = tuple(dict.fromkeys(fold(str(form), "place") for form in written))
             self.communes[slug] = Commune(
                 slug, prefecture.slug, prefecture.region, entry["name"], forms
             )
             for form in forms:
                 self._forms.setdefault(form, slug)
-        self._not_places = {normalize(str(word)) for word in data.get("not_places", [])}
+        self._not_places = {fold(str(word), "place") for word in data.get("not_places", [])}
         self._longest_form = max(len(form.split()) for form in self._forms)
         self._fuzzy_forms = [
-            (form, _skeleton(form), slug)
+            (form, fold(form, "place_skeleton"), slug)
             for form, slug in self._forms.items()
             if len(form.replace(" ", "")) >= FUZZY_MIN_LENGTH
         ]
@@ -141,7 +106,7 @@ class Geography:
 
     def _candidates(self, text: str) -> list[str]:
         """Word sequences of the text (longest first), with and without attached prefixes."""
-        tokens = normalize(text).split()
+        tokens = fold(text, "place").split()
         candidates: list[str] = []
         for size in range(min(len(tokens), self._longest_form + 1), 0, -1):
             for start in range(len(tokens) - size + 1):
@@ -166,7 +131,7 @@ class Geography:
                 continue
             if candidate in self._not_places:
                 continue
-            candidate_skeleton = _skeleton(candidate)
+            candidate_skeleton = fold(candidate, "place_skeleton")
             for form, form_skeleton, slug in self._fuzzy_forms:
                 if abs(len(candidate) - len(form)) > max(3, len(form) // 3):
                     continue

@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from bot.catalog.schema import EDUCATION_LEVELS, LANGUAGES, Program
+from bot.catalog.schema import EDUCATION_LEVELS, Program
+from bot.language import LANGUAGES
 from bot.orientation.geography import Geography, default_geography
 
 PHRASES_FILE = Path(__file__).with_name("matching_phrases.yml")

@@ -18,13 +18,14 @@ currency said, is 1,000,000 DH.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.catalog.schema import EDUCATION_LEVELS, PROJECT_STAGES, SECTORS, SITUATIONS
+from bot.language.folding import fold, fold_letters
+from bot.language.numbers import HALVES, MILLIONS, THOUSANDS, number_value
 from bot.orientation.geography import default_geography
 
 AGE_RANGE = (10, 99)  # anything else is a typo or a joke: asked again
@@ -45,27 +46,6 @@ class Answer:
 NOT_UNDERSTOOD = Answer()
 UNKNOWN = Answer(unknown=True)
 
-# ------------------------------------------------------------------ normalisation
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_ARABIC_MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
-_ARABIC_VARIANTS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ڭ": "ك"}
-)
-_PUNCTUATION = str.maketrans({"’": "'", "`": "'", "،": ",", "؟": "?", "−": "-", "–": "-"})
-
-
-def clean(text: str) -> str:
-    """Lower case, ASCII digits, no accents or Arabic diacritics, single spaces.
-
-    Keeps `+ - ' . ,` (needed for "bac+2", "-3", "50.000").
-    """
-    text = str(text).translate(_DIGITS).translate(_PUNCTUATION)
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    text = unicodedata.normalize("NFC", text)
-    text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_VARIANTS)
-    return " ".join(text.split())
-
 
 # Arabic words often carry a prefix: و (and), ف (in), ب (with), ل / ال (to, the).
 _AR = r"(?:و|ف|ب|ل|فال|بال|وال|لل|ال)?"
@@ -78,7 +58,7 @@ def _words(*alternatives: str) -> re.Pattern[str]:
     attached prefixes of _AR ("الخياطة", "فالدار").
     """
     normalised = [
-        _AR + alt.translate(_ARABIC_VARIANTS) if "\u0600" <= alt[:1] <= "\u06ff" else alt
+        _AR + fold_letters(alt, "profile") if "\u0600" <= alt[:1] <= "\u06ff" else alt
         for alt in alternatives
     ]
     return re.compile(r"(?<!\w)(?:" + "|".join(normalised) + r")(?!\w)")
@@ -121,48 +101,14 @@ _SKIP = re.compile(
 
 def says_unknown(text: str) -> bool:
     """True for "je sais pas", "skip", "ma3rftch", "ما عرفتش"... (any script)."""
-    cleaned = clean(text)
+    cleaned = fold(text, "profile")
     return bool(_UNKNOWN.search(cleaned) or _SKIP.fullmatch(cleaned))
 
 
 # ------------------------------------------------------------------ numbers
-_UNITS = {
-    # French
-    "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
-    "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13,
-    "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20, "trente": 30,
-    "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "cents": 100,
-    # Darija, Latin letters
-    "wa7ed": 1, "wahed": 1, "jouj": 2, "jooj": 2, "zouj": 2, "tnin": 2, "tlata": 3,
-    "tlat": 3, "rb3a": 4, "reb3a": 4, "arba3a": 4, "khamsa": 5, "5amsa": 5, "setta": 6,
-    "sta": 6, "sb3a": 7, "seb3a": 7, "tmnya": 8, "tmenya": 8, "tmanya": 8, "tes3a": 9,
-    "ts3ud": 9, "tes3ud": 9, "3achra": 10, "3ashra": 10, "3chra": 10, "7dach": 11,
-    "hdach": 11, "tnach": 12, "tnash": 12, "tlettach": 13, "teltach": 13, "rb3tach": 14,
-    "rbe3tach": 14, "khmstach": 15, "khamstach": 15, "settach": 16, "sttach": 16,
-    "sb3tach": 17, "sbe3tach": 17, "tmntach": 18, "tmentach": 18, "ts3tach": 19,
-    "tsa3tach": 19, "3chrin": 20, "3ichrin": 20, "3echrin": 20, "3ochrin": 20,
-    "3achrin": 20, "tlatin": 30, "tlatine": 30, "rb3in": 40, "arb3in": 40, "rb3ine": 40,
-    "khamsin": 50, "5amsin": 50, "khemsin": 50, "settin": 60, "sttin": 60, "sb3in": 70,
-    "seb3in": 70, "tmanin": 80, "tmanine": 80, "tes3in": 90, "ts3in": 90, "mya": 100,
-    "miya": 100, "meya": 100, "mitin": 200,
-    # Darija / Arabic, Arabic script (normalised: ة -> ه, أ -> ا)
-    "واحد": 1, "جوج": 2, "زوج": 2, "اثنين": 2, "ثنين": 2, "تلاته": 3, "ثلاثه": 3,
-    "ربعه": 4, "اربعه": 4, "خمسه": 5, "سته": 6, "سبعه": 7, "تمنيه": 8, "ثمانيه": 8,
-    "تسعه": 9, "عشره": 10, "حضاش": 11, "طناش": 12, "تلطاش": 13, "ربعطاش": 14,
-    "خمسطاش": 15, "سطاش": 16, "سبعطاش": 17, "تمنطاش": 18, "تسعطاش": 19, "عشرين": 20,
-    "تلاتين": 30, "ثلاثين": 30, "ربعين": 40, "اربعين": 40, "خمسين": 50, "ستين": 60,
-    "سبعين": 70, "تمانين": 80, "ثمانين": 80, "تسعين": 90, "ميه": 100, "مئه": 100,
-    "متين": 200,
-}  # fmt: skip
-_THOUSAND = {"alf", "alaf", "alef", "lalf", "mille", "milles", "k", "الف", "الاف", "لاف", "آلاف"}
-_MILLION = {
-    "million", "millions", "melyoun", "melyon", "mlyoun", "mlyon", "malyoun", "mlayn",
-    "mlayen", "mliyoun", "m", "مليون", "ملايين", "ملاين",
-}  # fmt: skip
 _RIAL = {"ryal", "rial", "riyal", "ryala", "ريال", "ريالات"}
 _DIRHAM = {"dh", "dhs", "mad", "dirham", "dirhams", "drahm", "derham", "درهم", "دراهم"}
 _CENTIMES = {"centimes", "centime", "cts", "سنتيم", "سانتيم", "franc", "frank"}
-_HALF = {"nss", "nos", "nous", "ns", "demi", "demie", "نص", "ونص"}
 _CONNECTORS = {"et", "w", "o", "و"}
 _FILLERS = {"de", "d", "dyal", "dial", "ديال", "des"}
 _AGE_UNITS = {"ans", "an", "3am", "3am.", "snin", "sna", "عام", "سنه", "سنين", "سنوات", "years"}
@@ -183,15 +129,6 @@ class _Quantity:
     from_digits: bool
 
 
-def _number_word(word: str) -> int | None:
-    if word in _UNITS:
-        return _UNITS[word]
-    for prefix in ("w", "و"):  # "w3chrin", "وعشرين": attached "and"
-        if word.startswith(prefix) and word[len(prefix) :] in _UNITS:
-            return _UNITS[word[len(prefix) :]]
-    return None
-
-
 def _tokens(text: str) -> list[tuple[str, Any]]:
     """("num", value) | ("word", word): digits may carry a unit suffix ("22ans", "50k").
 
@@ -210,7 +147,7 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
             tokens.append(("word", found.group(0)))  # "f3in", "b2": part of a word
             continue
         suffix = found.group("suffix")
-        known_suffixes = _THOUSAND | _MILLION | _RIAL | _DIRHAM | _AGE_UNITS
+        known_suffixes = THOUSANDS | MILLIONS | _RIAL | _DIRHAM | _AGE_UNITS
         if suffix and suffix not in known_suffixes:
             tokens.append(("word", found.group(0).strip("- ")))  # "3am", "3andi": Arabizi
             continue
@@ -233,18 +170,18 @@ def _quantities(text: str) -> list[_Quantity]:
     Number words are added up ("vingt-deux", "khamsa w 3chrin", "خمسة وعشرين"),
     then multiplied by what follows ("50 alf", "5 melyoun", "mya alf ryal").
     """
-    tokens = _tokens(clean(text).replace("-", " - ").replace("+", " + "))
+    tokens = _tokens(fold(text, "profile").replace("-", " - ").replace("+", " + "))
     found: list[_Quantity] = []
     i = 0
     while i < len(tokens):
         kind, item = tokens[i]
-        word_value = _number_word(item) if kind == "word" else None
-        starts_with_multiplier = kind == "word" and (item in _THOUSAND | _MILLION)
+        word_value = number_value(item) if kind == "word" else None
+        starts_with_multiplier = kind == "word" and (item in THOUSANDS | MILLIONS)
         half_of = (
             kind == "word"
-            and item in _HALF
+            and item in HALVES
             and i + 1 < len(tokens)
-            and tokens[i + 1][1] in _THOUSAND | _MILLION  # "nss melyoun"
+            and tokens[i + 1][1] in THOUSANDS | MILLIONS  # "nss melyoun"
         )
         if kind != "num" and word_value is None and not starts_with_multiplier and not half_of:
             i += 1
@@ -259,7 +196,7 @@ def _quantities(text: str) -> list[_Quantity]:
             value, from_digits, previous = 0.0, False, None
             while i < len(tokens):
                 k, w = tokens[i]
-                n = _number_word(w) if k == "word" else None
+                n = number_value(w) if k == "word" else None
                 if n is not None:
                     if n == 100 and previous is not None and previous < 10:
                         value = value - previous + previous * 100  # "deux cents"
@@ -271,7 +208,7 @@ def _quantities(text: str) -> list[_Quantity]:
                     i += 1
                 elif k == "word" and (w in _CONNECTORS or w == "-") and i + 1 < len(tokens):
                     nk, nw = tokens[i + 1]
-                    if nk == "word" and _number_word(nw) is not None:
+                    if nk == "word" and number_value(nw) is not None:
                         i += 1
                         continue
                     break
@@ -282,7 +219,7 @@ def _quantities(text: str) -> list[_Quantity]:
         words: list[str] = []
         while i < len(tokens) and tokens[i][0] == "word" and len(words) < 6:
             w = tokens[i][1]
-            if w in _THOUSAND | _MILLION | _RIAL | _DIRHAM | _CENTIMES | _HALF | _AGE_UNITS:
+            if w in THOUSANDS | MILLIONS | _RIAL | _DIRHAM | _CENTIMES | HALVES | _AGE_UNITS:
                 words.append(w)
             elif w in _CONNECTORS or w in _FILLERS:
                 pass
@@ -299,19 +236,19 @@ def _in_dirhams(quantity: _Quantity) -> float:
     dirhams_said = any(w in _DIRHAM for w in words)
     result, last_multiplier = value, 1.0
     for w in words:
-        if w in _THOUSAND:
+        if w in THOUSANDS:
             result *= 1_000
             last_multiplier = 1_000
-        elif w in _MILLION:
+        elif w in MILLIONS:
             # "5 melyoun" = 5 million centimes = 50,000 DH, unless dirhams are said.
             factor = 1_000_000 if dirhams_said else 10_000
             result *= factor
             last_multiplier = factor
-        elif w in _HALF:
+        elif w in HALVES:
             result += 0.5 * last_multiplier if last_multiplier > 1 else 0.5
     if any(w in _RIAL for w in words):
         result *= 0.05  # a rial is 5 centimes
-    elif any(w in _CENTIMES for w in words) and not any(w in _MILLION for w in words):
+    elif any(w in _CENTIMES for w in words) and not any(w in MILLIONS for w in words):
         result /= 100
     return result
 
@@ -326,7 +263,7 @@ def parse_age(text: str, today: date | None = None) -> Answer:
     else:
         quantities = _quantities(str(text))
     candidates = [
-        q for q in quantities if not any(w in _THOUSAND | _MILLION | _DIRHAM for w in q.words)
+        q for q in quantities if not any(w in THOUSANDS | MILLIONS | _DIRHAM for w in q.words)
     ]
     if not candidates:
         return UNKNOWN if says_unknown(str(text)) else NOT_UNDERSTOOD
@@ -350,7 +287,7 @@ def parse_amount(text: str) -> Answer:
     else:
         quantities = [q for q in _quantities(str(text)) if q.value >= 0]
         amounts = [_in_dirhams(q) for q in quantities]
-        if not amounts and _NOTHING.search(clean(str(text))):
+        if not amounts and _NOTHING.search(fold(str(text), "profile")):
             return Answer(0)
     if not amounts:
         return UNKNOWN if says_unknown(str(text)) else NOT_UNDERSTOOD
@@ -523,7 +460,7 @@ _NO = _words(
 def _closed(text: Any, rules: Rules, codes: Iterable[str], aliases: dict | None = None) -> Answer:
     if text is None:
         return NOT_UNDERSTOOD
-    cleaned = clean(str(text))
+    cleaned = fold(str(text), "profile")
     if cleaned in codes:
         return Answer(cleaned)
     if aliases and cleaned in aliases:
@@ -582,7 +519,7 @@ def parse_yes_no(text: Any) -> Answer:
         return Answer(text)
     if text is None:
         return NOT_UNDERSTOOD
-    cleaned = clean(str(text))
+    cleaned = fold(str(text), "profile")
     no, yes = bool(_NO.search(cleaned)), bool(_YES.search(cleaned))
     if no and not yes:
         return Answer(False)

@@ -6,7 +6,8 @@ sexual abuse) whatever the spelling, so that they always reach a counsellor at o
 It runs in the Rasa process (`bot.nlu.distress.DistressDetector`) and in the dashboard
 (to flag messages in transcripts). The phrases live in `safety_lexicon.yml`.
 
-Normalisation makes one phrase cover its usual spellings: for Latin script, accents,
+Words are folded (the lexicon levels of `bot.language.folding`) so that one phrase covers its
+usual spellings: for Latin script, accents,
 case and repeated letters are folded; for Arabizi, words are reduced to a consonant
 skeleton (9=q, 7=h, 3 and 2 dropped, kh/5, ch/sh, gh, vowels dropped); for Arabic
 script, harakat, tatweel and letter variants are folded.
@@ -15,27 +16,20 @@ script, harakat, tatweel and letter variants are folded.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from bot.language import LANGUAGES
+from bot.language.folding import fold
+
 LEXICON_PATH = Path(__file__).resolve().parent / "safety_lexicon.yml"
-SCRIPTS = ("fr", "ary", "ary_latn")
+SCRIPTS = LANGUAGES  # each phrase list is written in one of them
 
 _ARABIC_CHAR = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-_HARAKAT = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # short vowels, shadda, tatweel
-_ARABIC_FOLD = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
-)
 _TOKEN = re.compile(r"[\w*]+", re.UNICODE)
-_REPEATS = re.compile(r"(.)\1+")
-# Arabizi spellings of one sound, folded to one symbol (longest first).
-_ARABIZI_DIGRAPHS = (("kh", "5"), ("gh", "ɣ"), ("ch", "c"), ("sh", "c"), ("dh", "d"), ("th", "t"))
-_ARABIZI_CHARS = str.maketrans({"9": "q", "7": "h", "8": "h", "3": None, "2": None})
-_VOWELS = re.compile(r"[aeiouy]")
 
 
 @dataclass(frozen=True)
@@ -72,36 +66,15 @@ class _Phrase:
         return None
 
 
-def _fold_latin(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _REPEATS.sub(r"\1", plain)
-
-
-def _skeleton(word: str) -> str:
-    word = _fold_latin(word)
-    if word.isdigit():
-        return word  # a number, not Arabizi
-    for digraph, symbol in _ARABIZI_DIGRAPHS:
-        word = word.replace(digraph, symbol)
-    word = _VOWELS.sub("", word.translate(_ARABIZI_CHARS))
-    return _REPEATS.sub(r"\1", word)
-
-
-def _fold_arabic(word: str) -> str:
-    word = _HARAKAT.sub("", word).translate(_ARABIC_FOLD)
-    return _REPEATS.sub(r"\1", word)
-
-
 def tokens(text: str) -> list[Token]:
     """The words of `text`, each normalised for every script it may be compared in."""
     text = (text or "").replace("'", " ").replace("’", " ").replace("_", " ")
     result = []
     for word in _TOKEN.findall(text.replace("*", " ")):
         if _ARABIC_CHAR.search(word):
-            result.append(Token("", "", _fold_arabic(word)))
+            result.append(Token("", "", fold(word, "lexicon_arabic")))
         else:
-            latin, skeleton = _fold_latin(word), _skeleton(word)
+            latin, skeleton = fold(word, "lexicon_latin"), fold(word, "lexicon_skeleton")
             if latin:
                 result.append(Token(latin, skeleton, ""))
     return result
