@@ -8,7 +8,7 @@ nombre (reçu « dix-huit »)`. Cross-file checks live in `validation.py`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
 from pathlib import Path
@@ -18,10 +18,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.catalog.issues import ERROR, WARNING, CatalogIssue
+from bot.catalog.program_file import Location, ProgramFile, line_of
 from bot.catalog.schema import Program, Translated, TranslatedList
+from bot.catalog.validation import validate_programs
 from bot.language import LANGUAGES
-
-Location = tuple[Any, ...]  # ("eligibility", "age_min"), ("gives", "fr", 2)
 
 # libyaml's parser is about 10 times faster; PyYAML's own words its errors more precisely,
 # so a file that fails is parsed again with it (see parse_yaml).
@@ -70,22 +70,6 @@ YAML_PROBLEMS = [
 
 
 @dataclass(frozen=True)
-class ProgramFile:
-    """A programme read from one file, with the line of each field."""
-
-    path: Path
-    program: Program
-    lines: Mapping[Location, int] = field(repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    def line_of(self, *location: Any) -> int | None:
-        return line_of(self.lines, location)
-
-
-@dataclass(frozen=True)
 class Catalog:
     """The programmes in service, by id (an immutable snapshot)."""
 
@@ -126,16 +110,6 @@ class CatalogLoad:
         return not self.errors
 
 
-def line_of(lines: Mapping[Location, int], location: Location) -> int | None:
-    """Line of a field, or of the closest enclosing field that exists in the file."""
-    location = tuple(part for part in location if part != "__root__")
-    while location:
-        if location in lines:
-            return lines[location]
-        location = location[:-1]
-    return lines.get((), None)
-
-
 def catalog_files(directory: Path) -> list[Path]:
     """Programme files of a directory: `*.yml`, hidden editor files excluded, sorted."""
     return sorted(
@@ -145,8 +119,6 @@ def catalog_files(directory: Path) -> list[Path]:
 
 def load_catalog(directory: Path | str, today: date | None = None) -> CatalogLoad:
     """Read and check every programme file of `directory` (see validation.py for the rules)."""
-    from bot.catalog.validation import validate_programs
-
     directory = Path(directory)
     today = today or date.today()
     if not directory.is_dir():

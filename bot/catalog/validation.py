@@ -15,7 +15,7 @@ from datetime import date
 from pydantic import PydanticValueError
 
 from bot.catalog.issues import ERROR, WARNING, CatalogIssue
-from bot.catalog.loader import ProgramFile
+from bot.catalog.program_file import ProgramFile
 from bot.catalog.schema import STALE_AFTER_MONTHS, TRACKS, one_of
 from bot.language import LANGUAGES
 from bot.orientation.geography import default_geography
