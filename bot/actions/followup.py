@@ -18,11 +18,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from bot.actions.db import in_session
 from bot.actions.handoff import end_active_loop, queue_request, when_counsellors_answer
 from bot.actions.programs import current_catalog, language_of
 from bot.followup import store
 from bot.followup.answers import outcome_of
+from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)
 

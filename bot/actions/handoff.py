@@ -22,9 +22,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from bot import PROJECT_ROOT
-from bot.actions.db import channel_of, in_session
+from bot.actions.tracker import channel_of
 from bot.centre import Centre, CentreConfigError, load_centre
 from bot.storage.audit import record
+from bot.storage.db import in_session
 from bot.storage.handoffs import cancel_waiting_handoff, request_handoff
 
 logger = logging.getLogger(__name__)

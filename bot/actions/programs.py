@@ -25,8 +25,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.db import channel_of, in_session
 from bot.actions.profile_form import CONSENT, REASKED, SKIPPED
+from bot.actions.tracker import channel_of
 from bot.catalog import Catalog, CatalogStore, Program
 from bot.language import LANGUAGES
 from bot.language.folding import fold
@@ -39,6 +39,7 @@ from bot.orientation.matching import (
     match,
 )
 from bot.settings import get_settings
+from bot.storage.db import in_session
 from bot.storage.people import PROFILE_FIELDS
 from bot.storage.referrals import record_referrals
 

@@ -1,10 +1,13 @@
-"""What the WhatsApp and Telegram channels share: outbox output, disabled mode, senders.
+"""What the WhatsApp, Telegram and web chat channels share: outbox output, disabled mode,
+and starting the Rasa server's background work.
 
 A provider channel is a Rasa input/output pair like Rasa's own, with one difference:
 nothing is processed in the webhook request. The webhook checks the provider's proof,
 persists the message in the inbox and answers at once; the delivery worker
 (`bot.channels.worker`) hands inbox rows to Rasa with an `OutboxOutput`, which writes
-every reply to the outbox, and the channel's `Sender` delivers outbox rows.
+every reply to the outbox, and the channel's `Sender` (`bot.channels.sending`) delivers
+outbox rows. When the server starts, the channels start the worker and, beside it, the
+follow-up scheduler (`bot.followup.scheduler`); they stop both when it stops.
 """
 
 from __future__ import annotations
@@ -20,8 +23,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.outages import unavailable_store
 from bot.channels.outbound import enqueue_message
-from bot.channels.queue import InboundSnapshot, OutboundSnapshot
+from bot.channels.queue import InboundSnapshot
+from bot.channels.sending import Sender
+from bot.channels.worker import ChannelWorker, get_worker
+from bot.followup.scheduler import FollowupScheduler
+from bot.settings import get_settings
+from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)
 
@@ -32,43 +41,6 @@ MEDIA_KINDS = ("voice", "audio", "photo", "video", "document", "sticker", "locat
 def media_intent(kind: str) -> str:
     """The intent payload that tells Rasa a media message arrived (no text to read)."""
     return "/media_received" + json.dumps({"media_kind": kind}, separators=(",", ":"))
-
-
-# ---------------------------------------------------------------- delivery
-
-
-class TransientSendError(Exception):
-    """The provider may accept the message later (429, 5xx, network): retry with backoff."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentSendError(Exception):
-    """The provider refused the message for good (bad address, bot blocked...)."""
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    provider_message_id: str | None
-    template: dict | None = None  # the content template used instead of free text, if any
-
-
-class Sender:
-    """Delivers one outbox row to one provider. Raises TransientSendError or
-    PermanentSendError; anything else counts as transient."""
-
-    channel: str = ""
-
-    async def start(self) -> None:
-        """Called once when the worker starts (e.g. to register a webhook)."""
-
-    async def close(self) -> None:
-        """Called once when the worker stops."""
-
-    async def send(self, message: OutboundSnapshot) -> SendOutcome:
-        raise NotImplementedError
 
 
 # ---------------------------------------------------------------- Rasa side
@@ -146,8 +118,6 @@ class OutboxOutput(OutputChannel):
             for b in buttons or []
         ]
 
-        from bot.channels.worker import in_session
-
         await in_session(
             enqueue_message,
             person_id=recipient_id,
@@ -211,13 +181,9 @@ class ProviderInput(InputChannel):
         """For Rasa's HTTP API (e.g. a trigger_intent with output_channel=latest)."""
         if not self.enabled:
             return None
-        from bot.channels.worker import get_worker
-
         return self.output(None, get_worker().wake_outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        from bot.channels.worker import get_worker
-
         channel_blueprint = Blueprint(f"{self.name()}_webhook", __name__)
 
         @channel_blueprint.route("/", methods=["GET"])
@@ -237,8 +203,6 @@ class ProviderInput(InputChannel):
             try:
                 return await self.webhook(request)
             except Exception as error:
-                from bot.channels.outages import unavailable_store
-
                 store = unavailable_store(error)
                 if store is None:
                     raise
@@ -256,11 +220,28 @@ class ProviderInput(InputChannel):
             worker.register(self, on_new_message)
 
             @channel_blueprint.listener("after_server_start")
-            async def start_worker(app, _loop) -> None:
-                await worker.start(app)
+            async def start(app, _loop) -> None:
+                await start_background_work(app, worker)
 
             @channel_blueprint.listener("before_server_stop")
-            async def stop_worker(_app, _loop) -> None:
-                await worker.stop()
+            async def stop(app, _loop) -> None:
+                await stop_background_work(app, worker)
 
         return channel_blueprint
+
+
+async def start_background_work(app: Any, worker: ChannelWorker) -> None:
+    """After the Rasa server starts: its delivery worker, and beside it the follow-up
+    scheduler when follow-ups are on (once per server, whichever channel comes first)."""
+    await worker.start(app)
+    if get_settings().followup_days > 0 and getattr(app.ctx, "followups", None) is None:
+        app.ctx.followups = FollowupScheduler(worker)
+        app.ctx.followups.start()
+
+
+async def stop_background_work(app: Any, worker: ChannelWorker) -> None:
+    """Before the Rasa server stops: the follow-up scheduler, then the delivery worker."""
+    followups, app.ctx.followups = getattr(app.ctx, "followups", None), None
+    if followups is not None:
+        await followups.stop()
+    await worker.stop()

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.storage import leases
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
 from bot.storage.people import ensure_person
 
@@ -157,39 +158,17 @@ def claim_inbound(
         InboundMessage.status == "pending",
         and_(InboundMessage.status == "processing", InboundMessage.lease_until < now),
     )
-    candidates = (
-        session.execute(
-            select(InboundMessage.id)
-            .where(InboundMessage.id.in_(heads), claimable)
-            .order_by(InboundMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
-    )
-    claimed = []
-    for message_id in candidates:
-        result = session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == message_id, claimable)
-            .values(
-                status="processing",
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=InboundMessage.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
-    rows = (
-        session.execute(
-            select(InboundMessage).where(InboundMessage.id.in_(claimed)).order_by(InboundMessage.id)
-        )
-        .scalars()
-        .all()
-        if claimed
-        else []
+    claimed = leases.claim(
+        session,
+        InboundMessage,
+        candidates=select(InboundMessage.id)
+        .where(InboundMessage.id.in_(heads), claimable)
+        .order_by(InboundMessage.id)
+        .limit(limit),
+        claimable=claimable,
+        lease_seconds=lease_seconds,
+        now=now,
+        status="processing",
     )
     snapshots = [
         InboundSnapshot(
@@ -205,18 +184,15 @@ def claim_inbound(
             received_at=row.received_at,
             tried_before=row.attempts > 1 or row.error is not None,
         )
-        for row in rows
+        for row in leases.rows(session, InboundMessage, claimed)
     ]
     session.commit()
     return snapshots
 
 
 def finish_inbound(session: Session, message_id: int) -> None:
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == message_id)
-        .values(status="done", processed_at=utcnow(), lease_until=None, error=None)
-        .execution_options(synchronize_session=False)
+    leases.release(
+        session, InboundMessage, message_id, status="done", processed_at=utcnow(), error=None
     )
     session.commit()
 
@@ -240,37 +216,27 @@ def retry_inbound_later(
     row = session.get(InboundMessage, message_id)
     if row is None:
         return "gone"
-    row.error = error[:2000]
-    if not count_attempt:
-        row.attempts = max(0, row.attempts - 1)
-    if count_attempt and row.attempts >= max_attempts:
-        row.status = "failed"
-        row.lease_until = None
-    else:
-        row.status = "processing"  # claimable again when the lease runs out
-        row.lease_until = utcnow() + timedelta(seconds=delay_seconds)
+    status = leases.retry_or_give_up(
+        row,
+        error=error,
+        max_attempts=max_attempts,
+        delay_seconds=lambda _attempts: delay_seconds,
+        count_attempt=count_attempt,
+        status="processing",  # claimable again when the lease runs out
+    )
     session.commit()
-    return row.status
+    return status
 
 
 def renew_leases(
     session: Session, *, inbound_ids: list[int], outbound_ids: list[int], lease_seconds: float
 ) -> None:
-    until = utcnow() + timedelta(seconds=lease_seconds)
-    if inbound_ids:
-        session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id.in_(inbound_ids), InboundMessage.status == "processing")
-            .values(lease_until=until)
-            .execution_options(synchronize_session=False)
-        )
-    if outbound_ids:
-        session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id.in_(outbound_ids), OutboundMessage.status == "sending")
-            .values(lease_until=until)
-            .execution_options(synchronize_session=False)
-        )
+    leases.renew(
+        session, InboundMessage, inbound_ids, status="processing", lease_seconds=lease_seconds
+    )
+    leases.renew(
+        session, OutboundMessage, outbound_ids, status="sending", lease_seconds=lease_seconds
+    )
     session.commit()
 
 
@@ -295,6 +261,8 @@ def buttons_offered_before(session: Session, message: InboundSnapshot) -> list[d
 
 # ---------------------------------------------------------------- outbox
 
+_STILL_SENDING = OutboundMessage.status == "sending"
+
 
 def claim_outbound(
     session: Session, *, channels: list[str], limit: int, lease_seconds: float
@@ -313,31 +281,18 @@ def claim_outbound(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
         and_(OutboundMessage.status == "sending", OutboundMessage.lease_until < now),
     )
-    candidates = (
-        session.execute(
-            select(OutboundMessage.id)
-            .where(OutboundMessage.id.in_(heads), claimable)
-            .order_by(OutboundMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
+    claimed = leases.claim(
+        session,
+        OutboundMessage,
+        candidates=select(OutboundMessage.id)
+        .where(OutboundMessage.id.in_(heads), claimable)
+        .order_by(OutboundMessage.id)
+        .limit(limit),
+        claimable=claimable,
+        lease_seconds=lease_seconds,
+        now=now,
+        status="sending",
     )
-    claimed = []
-    for message_id in candidates:
-        result = session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == message_id, claimable)
-            .values(
-                status="sending",
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutboundMessage.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
     snapshots = []
     if claimed:
         rows = session.execute(
@@ -372,19 +327,13 @@ def mark_sent(
     values: dict = {
         "provider_message_id": provider_message_id,
         "sent_at": utcnow(),
-        "lease_until": None,
         "error": None,
         # A status callback may already have said more ("delivered"): never step back.
         "status": case((OutboundMessage.status == "sending", "sent"), else_=OutboundMessage.status),
     }
     if template is not None:
         values["template"] = template
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    leases.release(session, OutboundMessage, message_id, **values)
     session.commit()
 
 
@@ -393,29 +342,24 @@ def retry_outbound_later(
 ) -> str:
     """A failed attempt that may succeed later: back to pending at `now + delay`, or
     failed for good when `give_up`. Returns the new status."""
-    values: dict = {"error": error[:2000], "lease_until": None}
     if give_up:
-        values["status"] = "failed"
+        leases.give_up(session, OutboundMessage, message_id, error=error, where=[_STILL_SENDING])
     else:
-        values["status"] = "pending"
-        values["next_attempt_at"] = utcnow() + timedelta(seconds=delay_seconds)
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == "sending")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        leases.release(
+            session,
+            OutboundMessage,
+            message_id,
+            where=[_STILL_SENDING],
+            status="pending",
+            error=error[: leases.MAX_ERROR_LENGTH],
+            next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
+        )
     session.commit()
-    return values["status"]
+    return "failed" if give_up else "pending"
 
 
 def mark_failed(session: Session, message_id: int, *, error: str) -> None:
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id)
-        .values(status="failed", error=error[:2000], lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    leases.give_up(session, OutboundMessage, message_id, error=error)
     session.commit()
 
 

@@ -22,10 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels import queue
-from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput, Sender, SendOutcome
+from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput
 from bot.channels.identity import pseudonym
-from bot.channels.worker import get_worker, in_session
+from bot.channels.sending import Sender, SendOutcome
+from bot.channels.worker import get_worker
 from bot.privacy import after_pickup
+from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage
 
 BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -26,20 +26,13 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels import queue
-from bot.channels.base import (
-    OutboxOutput,
-    PermanentSendError,
-    PreparedMessage,
-    ProviderInput,
-    Sender,
-    SendOutcome,
-    TransientSendError,
-    media_intent,
-)
+from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput, media_intent
 from bot.channels.identity import pseudonym
+from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices
-from bot.channels.worker import get_worker, in_session
+from bot.channels.worker import get_worker
 from bot.settings import get_settings
+from bot.storage.db import in_session
 from bot.storage.models import utcnow
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,11 @@
 """The delivery worker: inbox rows to Rasa, outbox rows to the providers.
 
 One worker runs in each Rasa server process, started by the channels' blueprints after
-the server starts. It claims work from the database (see `bot.channels.queue` for leases
-and ordering), so it resumes whatever a crash or a restart left unfinished, and several
-replicas can share the same database without doing anything twice:
+the server starts (`bot.channels.base`, which starts the follow-up scheduler beside it).
+It drains two queues of the database the same way (`_drain`; leases and ordering in
+`bot.channels.queue` and `bot.storage.leases`), so it resumes whatever a crash or a restart
+left unfinished, and several replicas can share the same database without doing anything
+twice:
 
 - inbox: each claimed row goes to Rasa (`on_new_message`) with an `OutboxOutput`; the
   replies become outbox rows keyed `in:<inbound id>:<n>`. A row processed again after a
@@ -25,25 +27,20 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 
-from bot import privacy
 from bot.channels import queue
-from bot.channels.base import (
-    PermanentSendError,
-    ProviderInput,
-    Sender,
-    SendOutcome,
-    TransientSendError,
-)
 from bot.channels.outages import DATABASE, Outages, unavailable_store
+from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
+from bot.privacy import after_delivery
 from bot.settings import get_settings
-from bot.storage.db import session_scope
+from bot.storage.db import in_session
 from bot.storage.models import utcnow
+from bot.storage.rasa_stores import fail_loudly
 
 logger = logging.getLogger(__name__)
 
@@ -53,32 +50,31 @@ INBOX_MAX_ATTEMPTS = 5
 STORE_RETRY_SECONDS = 3.0
 
 
-_database_threads: dict[bool, ThreadPoolExecutor] = {}
+class Channel(Protocol):
+    """What the worker needs of an input channel (`bot.channels.base.ProviderInput`)."""
+
+    @classmethod
+    def name(cls) -> str: ...
+
+    def sender(self) -> Sender: ...
+
+    def output(self, inbound_id: int | None, on_enqueued: Callable[[], None] | None) -> Any: ...
+
+    async def prepare(self, message: queue.InboundSnapshot) -> Any: ...
 
 
-def database_executor() -> ThreadPoolExecutor:
-    """Threads for database work: one for SQLite, several for PostgreSQL.
+@dataclass
+class _Lane:
+    """One queue the worker drains (the inbox or the outbox): claimed rows, each handled in
+    its own task, at most `max_concurrent` at a time."""
 
-    SQLite takes one writer at a time and makes the others sleep and retry (up to 100 ms
-    each time): with many messages at once, queueing the work in one thread is much
-    faster than letting threads collide in SQLite's busy handler.
-    """
-    sqlite = get_settings().app_database_url.startswith("sqlite")
-    if sqlite not in _database_threads:
-        _database_threads[sqlite] = ThreadPoolExecutor(
-            max_workers=1 if sqlite else 8, thread_name_prefix="bousla-db"
-        )
-    return _database_threads[sqlite]
-
-
-async def in_session(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run `work(session, ...)` in a database thread, in its own session (committed)."""
-
-    def run() -> Any:
-        with session_scope() as session:
-            return work(session, *args, **kwargs)
-
-    return await asyncio.get_running_loop().run_in_executor(database_executor(), run)
+    name: str
+    claim: Callable[..., list[Any]]  # queue.claim_inbound or queue.claim_outbound
+    channels: Callable[[], list[str]]
+    ready: Callable[[], bool]
+    handle: Callable[[Any], Awaitable[None]]
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    busy: dict[int, asyncio.Task] = field(default_factory=dict)
 
 
 class ChannelWorker:
@@ -99,13 +95,23 @@ class ChannelWorker:
         self.retry_base_seconds = retry_base_seconds or settings.retry_base_seconds
         self.retry_max_seconds = retry_max_seconds or settings.retry_max_seconds
         self.give_up_seconds = give_up_seconds or settings.retry_give_up_seconds
-        self.inputs: dict[str, tuple[ProviderInput, Callable[[UserMessage], Awaitable]]] = {}
+        self.inputs: dict[str, tuple[Channel, Callable[[UserMessage], Awaitable]]] = {}
         self.senders: dict[str, Sender] = {}
         self.app: Any = None
-        self._inbox_wake = asyncio.Event()
-        self._outbox_wake = asyncio.Event()
-        self._inbox_busy: dict[int, asyncio.Task] = {}
-        self._outbox_busy: dict[int, asyncio.Task] = {}
+        self._inbox = _Lane(
+            "inbox",
+            queue.claim_inbound,
+            channels=lambda: list(self.inputs),
+            ready=lambda: bool(self.inputs) and self._agent_ready(),
+            handle=self._process,
+        )
+        self._outbox = _Lane(
+            "outbox",
+            queue.claim_outbound,
+            channels=lambda: list(self.senders),
+            ready=lambda: bool(self.senders),
+            handle=self._deliver,
+        )
         self._loops: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -114,7 +120,7 @@ class ChannelWorker:
     # ------------------------------------------------------------ lifecycle
 
     def register(
-        self, channel: ProviderInput, on_new_message: Callable[[UserMessage], Awaitable]
+        self, channel: Channel, on_new_message: Callable[[UserMessage], Awaitable]
     ) -> None:
         self.inputs[channel.name()] = (channel, on_new_message)
         self.senders[channel.name()] = channel.sender()
@@ -131,22 +137,15 @@ class ChannelWorker:
         self._stopping = False
         self._loop = asyncio.get_running_loop()
         # Events must belong to the running loop.
-        self._inbox_wake = asyncio.Event()
-        self._outbox_wake = asyncio.Event()
+        self._inbox.wake = asyncio.Event()
+        self._outbox.wake = asyncio.Event()
         self._loops = [
             # In the background: Sanic serves no request until its start listeners return.
             asyncio.create_task(self._start_senders(), name="bousla-senders"),
-            asyncio.create_task(self._inbox_loop(), name="bousla-inbox"),
-            asyncio.create_task(self._outbox_loop(), name="bousla-outbox"),
+            asyncio.create_task(self._drain(self._inbox), name="bousla-inbox"),
+            asyncio.create_task(self._drain(self._outbox), name="bousla-outbox"),
             asyncio.create_task(self._lease_loop(), name="bousla-leases"),
         ]
-        if get_settings().followup_days > 0:
-            # Follow-ups two weeks after a referral (bot/followup/scheduler.py).
-            from bot.followup.scheduler import FollowupScheduler
-
-            self._loops.append(
-                asyncio.create_task(FollowupScheduler(self).run(), name="bousla-followups")
-            )
         logger.info("Delivery worker started for %s", ", ".join(sorted(self.inputs)))
 
     async def _start_senders(self) -> None:
@@ -161,11 +160,11 @@ class ChannelWorker:
             return
         # A flag as well as cancel(): Python 3.10's wait_for can swallow a cancellation.
         self._stopping = True
-        self._inbox_wake.set()
-        self._outbox_wake.set()
+        self._inbox.wake.set()
+        self._outbox.wake.set()
         for task in self._loops:
             task.cancel()
-        busy = list(self._inbox_busy.values()) + list(self._outbox_busy.values())
+        busy = list(self._inbox.busy.values()) + list(self._outbox.busy.values())
         if busy:  # let work in flight finish briefly; leases cover the rest
             await asyncio.wait(busy, timeout=5)
         for task in self._loops + busy:
@@ -180,10 +179,10 @@ class ChannelWorker:
                 await sender.close()
 
     def wake_inbox(self) -> None:
-        self._threadsafe(self._inbox_wake.set)
+        self._threadsafe(self._inbox.wake.set)
 
     def wake_outbox(self) -> None:
-        self._threadsafe(self._outbox_wake.set)
+        self._threadsafe(self._outbox.wake.set)
 
     def _threadsafe(self, callback: Callable[[], None]) -> None:
         loop = self._loop
@@ -198,40 +197,32 @@ class ChannelWorker:
         else:
             loop.call_soon_threadsafe(callback)
 
-    # ------------------------------------------------------------ inbox
+    # ------------------------------------------------------------ draining a queue
 
-    def _agent_ready(self) -> bool:
-        context = getattr(self.app, "ctx", None)
-        if context is None or not hasattr(context, "agent"):
-            return True  # no Rasa agent in this app (tests give their own handler)
-        if context.agent is not None:
-            from bot.storage.rasa_stores import fail_loudly
-
-            fail_loudly(context.agent)  # tracker errors keep the message in the inbox
-        return context.agent is not None and context.agent.is_ready()
-
-    async def _inbox_loop(self) -> None:
+    async def _drain(self, lane: _Lane) -> None:
+        """Claim what `lane` has for this worker, handle each row in its own task, and wait
+        to be woken (or for the next poll) when nothing is left to claim."""
         while not self._stopping:
             try:
-                self._inbox_wake.clear()
+                lane.wake.clear()
                 claimed = 0
-                free = self.max_concurrent - len(self._inbox_busy)
-                if free > 0 and self.inputs and self._agent_ready():
+                free = self.max_concurrent - len(lane.busy)
+                if free > 0 and lane.ready():
                     rows = await in_session(
-                        queue.claim_inbound,
-                        channels=list(self.inputs),
+                        lane.claim,
+                        channels=lane.channels(),
                         limit=free,
                         lease_seconds=self.lease_seconds,
                     )
                     claimed = len(rows)
                     self.outages.up(DATABASE)
                     for row in rows:
-                        task = asyncio.create_task(self._process(row))
-                        self._inbox_busy[row.id] = task
-                        task.add_done_callback(lambda _, rid=row.id: self._inbox_done(rid))
+                        task = asyncio.create_task(lane.handle(row))
+                        lane.busy[row.id] = task
+                        task.add_done_callback(lambda _, rid=row.id: self._done(lane, rid))
                 if claimed and claimed == free:
                     continue
-                await self._wait(self._inbox_wake)
+                await self._wait(lane.wake)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -239,12 +230,23 @@ class ChannelWorker:
                 if store:
                     self.outages.down(store, error)
                 else:
-                    logger.exception("Inbox loop error; retrying")
+                    logger.exception("%s loop error; retrying", lane.name.capitalize())
                 await asyncio.sleep(self.poll_seconds)
 
-    def _inbox_done(self, message_id: int) -> None:
-        self._inbox_busy.pop(message_id, None)
-        self._inbox_wake.set()  # the person's next message may be claimable now
+    def _done(self, lane: _Lane, row_id: int) -> None:
+        lane.busy.pop(row_id, None)
+        # The person's next message (or reply) may be claimable now.
+        lane.wake.set()
+
+    # ------------------------------------------------------------ inbox
+
+    def _agent_ready(self) -> bool:
+        context = getattr(self.app, "ctx", None)
+        if context is None or not hasattr(context, "agent"):
+            return True  # no Rasa agent in this app (tests give their own handler)
+        if context.agent is not None:
+            fail_loudly(context.agent)  # tracker errors keep the message in the inbox
+        return context.agent is not None and context.agent.is_ready()
 
     async def _process(self, row: queue.InboundSnapshot) -> None:
         channel, on_new_message = self.inputs[row.channel]
@@ -326,42 +328,6 @@ class ChannelWorker:
 
     # ------------------------------------------------------------ outbox
 
-    async def _outbox_loop(self) -> None:
-        while not self._stopping:
-            try:
-                self._outbox_wake.clear()
-                claimed = 0
-                free = self.max_concurrent - len(self._outbox_busy)
-                if free > 0 and self.senders:
-                    rows = await in_session(
-                        queue.claim_outbound,
-                        channels=list(self.senders),
-                        limit=free,
-                        lease_seconds=self.lease_seconds,
-                    )
-                    claimed = len(rows)
-                    self.outages.up(DATABASE)
-                    for row in rows:
-                        task = asyncio.create_task(self._deliver(row))
-                        self._outbox_busy[row.id] = task
-                        task.add_done_callback(lambda _, rid=row.id: self._outbox_done(rid))
-                if claimed and claimed == free:
-                    continue
-                await self._wait(self._outbox_wake)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                store = unavailable_store(error)
-                if store:
-                    self.outages.down(store, error)
-                else:
-                    logger.exception("Outbox loop error; retrying")
-                await asyncio.sleep(self.poll_seconds)
-
-    def _outbox_done(self, message_id: int) -> None:
-        self._outbox_busy.pop(message_id, None)
-        self._outbox_wake.set()
-
     async def _deliver(self, row: queue.OutboundSnapshot) -> None:
         sender = self.senders[row.channel]
         try:
@@ -409,7 +375,7 @@ class ChannelWorker:
 
     def _wake_later(self, delay: float) -> None:
         assert self._loop is not None
-        self._loop.call_later(delay, self._outbox_wake.set)
+        self._loop.call_later(delay, self._outbox.wake.set)
 
     # ------------------------------------------------------------ shared
 
@@ -422,11 +388,11 @@ class ChannelWorker:
         while not self._stopping:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
-                if self._inbox_busy or self._outbox_busy:
+                if self._inbox.busy or self._outbox.busy:
                     await in_session(
                         queue.renew_leases,
-                        inbound_ids=list(self._inbox_busy),
-                        outbound_ids=list(self._outbox_busy),
+                        inbound_ids=list(self._inbox.busy),
+                        outbound_ids=list(self._outbox.busy),
                         lease_seconds=self.lease_seconds,
                     )
             except Exception as error:
@@ -439,9 +405,7 @@ class ChannelWorker:
 
 def _after_delivery(session: Any, row: queue.OutboundSnapshot) -> None:
     """An erased person's last message has left (or never will): the rest goes now."""
-    privacy.after_delivery(
-        session, outbound_id=row.id, person_id=row.person_id, channel=row.channel
-    )
+    after_delivery(session, outbound_id=row.id, person_id=row.person_id, channel=row.channel)
 
 
 def _mark_sent(session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome) -> None:

@@ -1,4 +1,5 @@
-"""Asking the follow-ups that are due: a periodic task of the Rasa server's delivery worker.
+"""Asking the follow-ups that are due: a periodic task of the Rasa server, beside its delivery
+worker.
 
 Why there: the question must go into the person's Rasa tracker (so that the next message
 is read as its answer) and out through the one outbound path. The Rasa server has both:
@@ -27,18 +28,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted
 
-from bot.channels.worker import in_session
 from bot.followup import store
 from bot.followup.policy import ASK_ACTION
 from bot.settings import get_settings
-
-if TYPE_CHECKING:
-    from bot.channels.worker import ChannelWorker
+from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,17 @@ BATCH = 20  # follow-ups claimed per round, per replica
 LEASE_SECONDS = 120.0
 
 
-def rasa_agent(worker: ChannelWorker) -> Any:
+class DeliveryWorker(Protocol):
+    """What the scheduler needs of the Rasa server's delivery worker
+    (`bot.channels.worker.ChannelWorker`): its server, its channels, waking its outbox."""
+
+    app: Any
+    inputs: Mapping[str, tuple[Any, Callable[..., Any]]]
+
+    def wake_outbox(self) -> None: ...
+
+
+def rasa_agent(worker: DeliveryWorker) -> Any:
     """The Rasa agent of the worker's server, when it is a real, loaded one."""
     from rasa.core.agent import Agent
 
@@ -59,7 +68,7 @@ def rasa_agent(worker: ChannelWorker) -> Any:
 class FollowupScheduler:
     def __init__(
         self,
-        worker: ChannelWorker,
+        worker: DeliveryWorker,
         *,
         days: float | None = None,
         poll_seconds: float | None = None,
@@ -71,6 +80,20 @@ class FollowupScheduler:
         self.poll_seconds = poll_seconds or settings.followup_poll_seconds
         self.batch = batch
         self._warned_whatsapp = False
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Run in the background (`run`) until `stop`."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="bousla-followups")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, timeout=5)
 
     def channels(self) -> list[str]:
         """Channels this server can write to first (WhatsApp only with its template)."""

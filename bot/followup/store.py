@@ -17,7 +17,7 @@ make no sense). It is never asked:
 
 Programmes the person chose ("plus d'infos", "comment postuler") come first, then the most
 recently referred. A claim holds a lease; a replica that dies leaves it to be taken again
-(like the inbox and outbox of `bot.channels.queue`).
+(`bot.storage.leases`, like the inbox and outbox).
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.followup.answers import OUTCOMES
+from bot.storage import leases
 from bot.storage.handoffs import ACTIVE_STATUSES
 from bot.storage.models import (
     FOLLOWUP_OPEN_STATUSES,
@@ -248,38 +250,18 @@ def _reclaim(
     session: Session, *, channels: list[str], limit: int, lease_seconds: float, now: datetime
 ) -> list[FollowupClaim]:
     expired = and_(Followup.status == "claimed", Followup.lease_until < now)
-    ids = (
-        session.execute(
-            select(Followup.id)
-            .where(expired, Followup.channel.in_(channels))
-            .order_by(Followup.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
+    won = leases.claim(
+        session,
+        Followup,
+        candidates=select(Followup.id)
+        .where(expired, Followup.channel.in_(channels))
+        .order_by(Followup.id)
+        .limit(limit),
+        claimable=expired,
+        lease_seconds=lease_seconds,
+        now=now,
     )
-    won = []
-    for followup_id in ids:
-        result = session.execute(
-            update(Followup)
-            .where(Followup.id == followup_id, expired)
-            .values(
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=Followup.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            won.append(followup_id)
-    rows = (
-        session.execute(select(Followup).where(Followup.id.in_(won)).order_by(Followup.id))
-        .scalars()
-        .all()
-        if won
-        else []
-    )
-    claims = [_claim(row) for row in rows]
+    claims = [_claim(row) for row in leases.rows(session, Followup, won)]
     session.commit()
     return claims
 
@@ -340,18 +322,26 @@ def mark_asked(
     row.outbound_id = row.outbound_id or outbound_id
     row.lease_until = None
     row.error = None
+    _update_referrals(
+        session, row, Referral.followup_sent_at.is_(None), followup_sent_at=row.asked_at
+    )
+    session.commit()
+
+
+def _update_referrals(session: Session, row: Followup, *where: ColumnElement, **values) -> None:
+    """Write what became of the follow-up on the person's referrals of that programme made
+    up to the question (and matching `where`)."""
     session.execute(
         update(Referral)
         .where(
             Referral.person_id == row.person_id,
             Referral.program_id == row.program_id,
             Referral.created_at <= row.asked_at,
-            Referral.followup_sent_at.is_(None),
+            *where,
         )
-        .values(followup_sent_at=row.asked_at)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
 
 
 def retry_later(
@@ -368,26 +358,26 @@ def retry_later(
     if row is None or row.status != "claimed":
         session.commit()
         return row.status if row is not None else "gone"
-    if not counts:
-        row.attempts = max(0, row.attempts - 1)
-    row.error = error[:2000] if error else None
-    if counts and row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
-        row.lease_until = None
-    else:
-        delay = delay_seconds or RETRY_SECONDS * 2 ** max(0, row.attempts - 1)
-        row.lease_until = utcnow() + timedelta(seconds=delay)
+    status = leases.retry_or_give_up(
+        row,
+        error=error,
+        max_attempts=MAX_ATTEMPTS,
+        delay_seconds=lambda attempts: delay_seconds or RETRY_SECONDS * 2 ** max(0, attempts - 1),
+        count_attempt=counts,
+    )
     session.commit()
-    return row.status
+    return status
 
 
 def drop(session: Session, followup_id: int, *, reason: str) -> None:
     """Never ask this one (person erased or refused consent, programme gone...)."""
-    session.execute(
-        update(Followup)
-        .where(Followup.id == followup_id, Followup.status == "claimed")
-        .values(status="skipped", error=reason[:2000], lease_until=None)
-        .execution_options(synchronize_session=False)
+    leases.give_up(
+        session,
+        Followup,
+        followup_id,
+        error=reason,
+        status="skipped",
+        where=[Followup.status == "claimed"],
     )
     session.commit()
 
@@ -438,15 +428,6 @@ def record_answer(
     row.answered_at = now
     row.asked_at = row.asked_at or now
     row.lease_until = None
-    session.execute(
-        update(Referral)
-        .where(
-            Referral.person_id == row.person_id,
-            Referral.program_id == row.program_id,
-            Referral.created_at <= row.asked_at,
-        )
-        .values(followup_answer=outcome, followup_answered_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _update_referrals(session, row, followup_answer=outcome, followup_answered_at=now)
     session.flush()
     return row

@@ -6,11 +6,14 @@ SQLAlchemy 1.4 is the line Rasa 3.6 requires; it is used 2.0-style (`future=True
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -23,6 +26,7 @@ from bot.settings import get_settings
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -99,6 +103,36 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_database_threads: dict[bool, ThreadPoolExecutor] = {}
+
+
+def database_executor() -> ThreadPoolExecutor:
+    """Threads for database work: one for SQLite, several for PostgreSQL.
+
+    SQLite takes one writer at a time and makes the others sleep and retry (up to 100 ms
+    each time): with many messages at once, queueing the work in one thread is much
+    faster than letting threads collide in SQLite's busy handler.
+    """
+    sqlite = get_settings().app_database_url.startswith("sqlite")
+    if sqlite not in _database_threads:
+        _database_threads[sqlite] = ThreadPoolExecutor(
+            max_workers=1 if sqlite else 8, thread_name_prefix="bousla-db"
+        )
+    return _database_threads[sqlite]
+
+
+async def in_session(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `work(session, *args, **kwargs)` in a database thread, in its own session
+    (committed on success, rolled back on error), without blocking the event loop: how the
+    Rasa server's channels and the action server's actions use the database."""
+
+    def run() -> T:
+        with session_scope() as session:
+            return work(session, *args, **kwargs)
+
+    return await asyncio.get_running_loop().run_in_executor(database_executor(), run)
 
 
 def check_connection(url: str) -> None:
