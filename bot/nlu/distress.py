@@ -10,42 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.stateless import StatelessComponent
 from bot.safety import find_distress, load_lexicon
 
 DISTRESS_INTENT = "distress"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DistressDetector(GraphComponent, IntentClassifier):
+class DistressDetector(StatelessComponent, IntentClassifier):
     @classmethod
     def required_components(cls) -> list[type]:
         return [IntentClassifier]
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
     def __init__(self, config: dict[str, Any]) -> None:
-        self.component_config = config
+        super().__init__(config)
         load_lexicon()  # fail at model load, not on the first message, if the file is broken
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DistressDetector:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
