@@ -12,8 +12,8 @@ from argon2 import PasswordHasher
 from bot.dashboard import security
 from bot.dashboard.accounts import create_counsellor
 from bot.dashboard.rasa_api import RasaUnavailable
+from bot.handoffs.service import request_handoff
 from bot.storage.db import session_scope
-from bot.storage.handoffs import request_handoff
 from bot.storage.models import InboundMessage, utcnow
 from bot.storage.people import ensure_person
 

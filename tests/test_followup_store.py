@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.followup import store
+from bot.handoffs.service import request_handoff
 from bot.storage.db import build_engine
-from bot.storage.handoffs import request_handoff
 from bot.storage.models import Base, Consent, Followup, Person, Referral, utcnow
 
 CHANNELS = ["whatsapp", "telegram", "webchat"]

@@ -27,11 +27,11 @@ from bot import PROJECT_ROOT, privacy
 from bot.channels import queue, worker
 from bot.channels.outbound import enqueue_message
 from bot.cli import main
+from bot.handoffs.service import request_handoff
 from bot.settings import get_settings
 from bot.storage import models
 from bot.storage.audit import record
 from bot.storage.db import session_scope
-from bot.storage.handoffs import request_handoff
 from bot.storage.models import (
     AuditEntry,
     Counsellor,

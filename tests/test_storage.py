@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.handoffs.service import request_handoff
 from bot.privacy import NOTICE_VERSION, record_notice_shown
 from bot.storage.db import DatabaseUnavailable, check_connection, get_engine, upgrade_database
-from bot.storage.handoffs import request_handoff
 from bot.storage.models import Consent, Handoff, InboundMessage, Person
 from bot.storage.people import ensure_person
 

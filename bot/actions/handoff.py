@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from bot import PROJECT_ROOT
 from bot.actions.tracker import channel_of
 from bot.centre import Centre, CentreConfigError, load_centre
+from bot.handoffs.service import cancel_waiting_handoff, request_handoff
 from bot.storage.audit import record
 from bot.storage.db import in_session
-from bot.storage.handoffs import cancel_waiting_handoff, request_handoff
 
 logger = logging.getLogger(__name__)
 

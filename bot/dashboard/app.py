@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.dashboard.deps import LoginRequired
 from bot.dashboard.live import ChangeFeed
+from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.routes import (
     admin,
     catalog,
@@ -24,6 +25,8 @@ from bot.dashboard.routes import (
     session,
     stats,
 )
+from bot.dashboard.templating import render
+from bot.handoffs.service import HandoffError
 from bot.settings import get_settings
 from bot.storage.db import upgrade_database
 
@@ -36,6 +39,22 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+
+
+def refused(request: Request, status_code: int, message: str) -> Response:
+    """An operation refused (its transaction rolled back by the session dependency): the
+    API answers `{"detail": ...}`, a page shows the reason with a way back."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    params = request.path_params
+    if "person_id" in params:
+        back = "/people"
+    elif "handoff_id" in params:
+        back = f"/handoffs/{int(params['handoff_id'])}"
+    else:
+        back = "/"
+    context = {"title": "Action impossible", "message": message, "back": back}
+    return render(request, "error.html", context, status_code=status_code)
 
 
 @asynccontextmanager
@@ -60,6 +79,14 @@ def create_app(poll_seconds: float | None = None) -> FastAPI:
     async def to_login(request: Request, _: LoginRequired) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(HandoffError)
+    async def handoff_refused(request: Request, error: HandoffError) -> Response:
+        return refused(request, error.status_code, error.message)
+
+    @app.exception_handler(RasaUnavailable)
+    async def bot_unreachable(request: Request, error: RasaUnavailable) -> Response:
+        return refused(request, 503, str(error))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.dashboard import accounts, security
 from bot.dashboard.rasa_api import RasaClient, rasa_client
-from bot.storage.db import _session_factory
+from bot.storage.db import session_scope
 from bot.storage.models import Counsellor
 
 
@@ -24,14 +24,14 @@ class LoginRequired(Exception):
 
 
 def get_db() -> Iterator[Session]:
-    session: Session = _session_factory(None)()
-    try:
+    """The request's database session: committed when the route returns, rolled back when
+    it raises (the app's exception handlers then answer), closed before the response is
+    sent."""
+    with session_scope() as session:
         yield session
-    finally:
-        session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 # Row ids in paths: bounded to what the databases store (a larger number is a 422, not an
 # overflow deep in SQLite's driver; found by tests/test_fuzz.py).
@@ -46,10 +46,10 @@ class SignedIn:
     counsellor: Counsellor
     csrf_token: str
     token: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.counsellor.role == "admin"
+    # Read at sign-in, so that a page rendered after its transaction was rolled back (an
+    # error page) still says who is signed in.
+    name: str
+    is_admin: bool
 
 
 def _signed_in(request: Request, session: Session) -> SignedIn | None:
@@ -58,7 +58,13 @@ def _signed_in(request: Request, session: Session) -> SignedIn | None:
     if found is None:
         return None
     login, counsellor = found
-    signed_in = SignedIn(counsellor=counsellor, csrf_token=login.csrf_token, token=token or "")
+    signed_in = SignedIn(
+        counsellor=counsellor,
+        csrf_token=login.csrf_token,
+        token=token or "",
+        name=counsellor.display_name or counsellor.username,
+        is_admin=counsellor.role == "admin",
+    )
     request.state.user = signed_in  # for the templates
     return signed_in
 

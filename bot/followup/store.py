@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.followup.answers import OUTCOMES
+from bot.handoffs.service import ACTIVE_STATUSES
 from bot.storage import leases
-from bot.storage.handoffs import ACTIVE_STATUSES
 from bot.storage.models import (
     FOLLOWUP_OPEN_STATUSES,
     Consent,

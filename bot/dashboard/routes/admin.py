@@ -66,7 +66,6 @@ def create_account(
     except accounts.AccountError as error:
         session.rollback()
         return _accounts_page(request, session, error=str(error), status_code=400)
-    session.commit()
     return RedirectResponse("/admin/accounts?done=created", status_code=303)
 
 
@@ -92,7 +91,6 @@ def reset_password(
     except accounts.AccountError as error:
         session.rollback()
         return _accounts_page(request, session, error=str(error), status_code=400)
-    session.commit()
     return RedirectResponse("/admin/accounts?done=password", status_code=303)
 
 
@@ -114,7 +112,6 @@ def set_active(
     accounts.set_active(
         session, counsellor=counsellor, active=active == "1", actor=user.counsellor.username
     )
-    session.commit()
     return RedirectResponse(
         f"/admin/accounts?done={'enabled' if active == '1' else 'disabled'}", status_code=303
     )

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.centre import CentreConfigError, load_centre
-from bot.dashboard import inbox
 from bot.dashboard.deps import CsrfUser, PageUser, RasaDep, RowId, SessionDep
-from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.templating import render
+from bot.handoffs import service, views
 from bot.language import LANGUAGES
 from bot.safety import find_distress
 from bot.storage.models import Handoff
@@ -40,10 +39,10 @@ Tab = Literal["active", "resolved", "cancelled"]
 
 
 def _queue_context(session, tab: str) -> dict:
-    views = inbox.list_handoffs(session, status=None if tab == "active" else tab)
-    active = views if tab == "active" else inbox.list_handoffs(session)
+    shown = views.list_handoffs(session, status=None if tab == "active" else tab)
+    active = shown if tab == "active" else views.list_handoffs(session)
     return {
-        "views": views,
+        "views": shown,
         "tab": tab,
         "active_count": sum(1 for v in active if v.handoff.status == "open"),
     }
@@ -64,7 +63,7 @@ def queue_fragment(
 
 
 def _entries(session, handoff: Handoff) -> list[dict]:
-    names = inbox.counsellor_names(session)
+    names = views.counsellor_names(session)
     return [
         {
             "at": entry.at,
@@ -76,7 +75,7 @@ def _entries(session, handoff: Handoff) -> list[dict]:
             "counsellor": names.get(entry.counsellor_id) if entry.counsellor_id else None,
             "flagged": entry.author == "person" and find_distress(entry.text or "") is not None,
         }
-        for entry in inbox.conversation(session, handoff=handoff)
+        for entry in views.conversation(session, handoff=handoff)
     ]
 
 
@@ -87,10 +86,10 @@ def _handoff_context(session, handoff: Handoff) -> dict:
         canned = []
     language = handoff.language if handoff.language in LANGUAGES else "fr"
     return {
-        "view": inbox.handoff_view(session, handoff=handoff),
+        "view": views.handoff_view(session, handoff=handoff),
         "entries": _entries(session, handoff),
-        "notes": inbox.notes_of(session, handoff=handoff),
-        "earlier": inbox.earlier_handoffs(session, handoff=handoff),
+        "notes": views.notes_of(session, handoff=handoff),
+        "earlier": views.earlier_handoffs(session, handoff=handoff),
         "canned": canned,
         # the person's language first
         "languages": [language] + [code for code in LANGUAGES if code != language],
@@ -99,31 +98,16 @@ def _handoff_context(session, handoff: Handoff) -> dict:
     }
 
 
-def _error_page(request: Request, error: Exception, handoff_id: int | None) -> HTMLResponse:
-    status = error.status_code if isinstance(error, inbox.InboxError) else 503
-    message = error.message if isinstance(error, inbox.InboxError) else str(error)
-    return render(
-        request,
-        "error.html",
-        {
-            "title": "Action impossible",
-            "message": message,
-            "back": f"/handoffs/{handoff_id}" if handoff_id else "/",
-        },
-        status_code=status,
-    )
-
-
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
 def handoff_page(
     handoff_id: RowId, request: Request, session: SessionDep, user: PageUser, done: str = ""
 ) -> HTMLResponse:
     try:
-        handoff = inbox.get_handoff(session, handoff_id=handoff_id)
-    except inbox.InboxError as error:
-        return _error_page(request, error, None)
-    inbox.record_view(session, handoff=handoff, counsellor=user.counsellor)
-    session.commit()
+        handoff = service.get_handoff(session, handoff_id=handoff_id)
+    except service.NotFound as error:
+        context = {"title": "Action impossible", "message": error.message, "back": "/"}
+        return render(request, "error.html", context, status_code=error.status_code)
+    service.record_view(session, handoff=handoff, counsellor=user.counsellor)
     context = _handoff_context(session, handoff)
     return render(request, "handoff.html", {**context, "active": "queue", "flash": FLASH.get(done)})
 
@@ -137,38 +121,31 @@ def handoff_fragment(
     user: PageUser,
 ) -> Response:
     try:
-        handoff = inbox.get_handoff(session, handoff_id=handoff_id)
-    except inbox.InboxError:
+        handoff = service.get_handoff(session, handoff_id=handoff_id)
+    except service.NotFound:
         return Response(status_code=404)
     if part == "transcript":
         context = {"entries": _entries(session, handoff), "delivery": DELIVERY}
     elif part == "notes":
-        context = {"notes": inbox.notes_of(session, handoff=handoff)}
+        context = {"notes": views.notes_of(session, handoff=handoff)}
     else:
-        context = {"view": inbox.handoff_view(session, handoff=handoff)}
+        context = {"view": views.handoff_view(session, handoff=handoff)}
     return render(request, f"_{'handoff_head' if part == 'head' else part}.html", context)
 
 
-def _act(request: Request, session, handoff_id: RowId, operation, done: str) -> Response:
-    try:
-        handoff = inbox.get_handoff(session, handoff_id=handoff_id)
-        operation(handoff)
-    except (inbox.InboxError, RasaUnavailable) as error:
-        session.rollback()
-        return _error_page(request, error, handoff_id)
-    session.commit()
+def _act(session, handoff_id: RowId, operation, done: str) -> Response:
+    """Run a form's operation on the request, then show it with a note of what was done
+    (a refusal is the app's error page, after the session dependency rolled it back)."""
+    operation(service.get_handoff(session, handoff_id=handoff_id))
     return RedirectResponse(f"/handoffs/{handoff_id}?done={done}", status_code=303)
 
 
 @router.post("/handoffs/{handoff_id}/claim")
-def claim_form(
-    handoff_id: RowId, request: Request, session: SessionDep, user: CsrfUser, rasa: RasaDep
-) -> Response:
+def claim_form(handoff_id: RowId, session: SessionDep, user: CsrfUser, rasa: RasaDep) -> Response:
     return _act(
-        request,
         session,
         handoff_id,
-        lambda h: inbox.claim(session, handoff=h, counsellor=user.counsellor, rasa=rasa),
+        lambda h: service.claim(session, handoff=h, counsellor=user.counsellor, rasa=rasa),
         "claimed",
     )
 
@@ -176,7 +153,6 @@ def claim_form(
 @router.post("/handoffs/{handoff_id}/reply")
 def reply_form(
     handoff_id: RowId,
-    request: Request,
     session: SessionDep,
     user: CsrfUser,
     rasa: RasaDep,
@@ -184,10 +160,9 @@ def reply_form(
     client_key: str = Form(""),
 ) -> Response:
     return _act(
-        request,
         session,
         handoff_id,
-        lambda h: inbox.reply(
+        lambda h: service.reply(
             session,
             handoff=h,
             counsellor=user.counsellor,
@@ -202,16 +177,14 @@ def reply_form(
 @router.post("/handoffs/{handoff_id}/notes")
 def note_form(
     handoff_id: RowId,
-    request: Request,
     session: SessionDep,
     user: CsrfUser,
     text: str = Form(""),
 ) -> Response:
     return _act(
-        request,
         session,
         handoff_id,
-        lambda h: inbox.add_note(session, handoff=h, counsellor=user.counsellor, text=text),
+        lambda h: service.add_note(session, handoff=h, counsellor=user.counsellor, text=text),
         "noted",
     )
 
@@ -219,7 +192,6 @@ def note_form(
 @router.post("/handoffs/{handoff_id}/resolve")
 def resolve_form(
     handoff_id: RowId,
-    request: Request,
     session: SessionDep,
     user: CsrfUser,
     rasa: RasaDep,
@@ -227,10 +199,9 @@ def resolve_form(
     hand_back: str = Form(""),
 ) -> Response:
     return _act(
-        request,
         session,
         handoff_id,
-        lambda h: inbox.resolve(
+        lambda h: service.resolve(
             session,
             handoff=h,
             counsellor=user.counsellor,

@@ -53,7 +53,6 @@ def _login(session, request: Request, username: str, password: str):
         session.commit()  # keep the failure: it counts for the rate limit
         raise HTTPException(status_code=401, detail="Identifiant ou mot de passe incorrect.")
     login = accounts.open_session(session, counsellor=counsellor, address=address)
-    session.commit()
     return counsellor, login
 
 
@@ -80,7 +79,6 @@ def api_login(body: LoginIn, request: Request, session: SessionDep) -> JSONRespo
 @router.delete("/api/session", status_code=204, responses={401: {"model": Detail}})
 def api_logout(user: CsrfUser, session: SessionDep) -> Response:
     accounts.close_session(session, token=user.token, actor=user.counsellor.username)
-    session.commit()
     response = Response(status_code=204)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response
@@ -126,7 +124,6 @@ def login_form(
 @router.post("/logout", include_in_schema=False)
 def logout_form(user: CsrfUser, session: SessionDep) -> Response:
     accounts.close_session(session, token=user.token, actor=user.counsellor.username)
-    session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response

@@ -38,7 +38,6 @@ def stats_csv(
         action="statistics_exported",
         details={"table": table, "days": days},
     )
-    session.commit()
     return Response(
         "\ufeff" + body,  # BOM: Excel opens UTF-8 correctly
         media_type="text/csv; charset=utf-8",

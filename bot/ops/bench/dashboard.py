@@ -43,7 +43,7 @@ def _prepare(var_dir: str):
     db._session_factory.cache_clear()
     db.upgrade_database()
     from bot.dashboard.accounts import create_counsellor
-    from bot.storage.handoffs import request_handoff
+    from bot.handoffs.service import request_handoff
 
     with db.session_scope() as session:
         create_counsellor(session, username="bench", password=PASSWORD, role="counsellor")
