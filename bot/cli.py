@@ -20,7 +20,7 @@ COMMAND_MODULES = [
     "bot.dashboard.cli",
     "bot.centre.cli",
     "bot.ops.bench",
-    "bot.privacy_cli",
+    "bot.privacy.cli",
     "bot.nlu.evaluation",
     "bot.report.cli",
     "bot.ops.scale.cli",

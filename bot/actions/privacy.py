@@ -4,7 +4,7 @@ the confirmation, and everything about the person is erased at the end of that t
 The action server only talks: it cannot erase the tracker, which Rasa writes after the
 actions of the turn have run. `action_delete_my_data` sets the slot `erasure_confirmed`,
 and Bousla's tracker store then erases instead of saving (bot/storage/rasa_stores.py,
-bot/privacy.py). The question is a response (`utter_ask_delete_my_data`), asked by the
+bot/privacy/erasure.py). The question is a response (`utter_ask_delete_my_data`), asked by the
 rules in bot/data/rules.yml (and orientation.yml, during the profile form).
 
 While a counsellor holds the conversation (Rasa's pause), Rasa predicts no action at all;
@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.privacy import ERASURE_SLOT
+from bot.privacy.erasure import ERASURE_SLOT
 
 QUESTION = "utter_ask_delete_my_data"
 DONE = "utter_delete_my_data_done"

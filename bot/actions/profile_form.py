@@ -31,7 +31,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from bot.actions.tracker import channel_of
 from bot.orientation.matching import Profile
 from bot.orientation.profile_answers import parse
-from bot.privacy import record_profile_consent
+from bot.privacy.consent import record_profile_consent
 from bot.storage.db import in_session
 from bot.storage.people import PROFILE_FIELDS, clear_profile, save_profile
 

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.language import truncation_notice
 from bot.actions.privacy import erasure_while_paused
 from bot.actions.tracker import channel_of
-from bot.privacy import NOTICE_VERSION, record_notice_shown
+from bot.privacy.consent import NOTICE_VERSION, record_notice_shown
 from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)

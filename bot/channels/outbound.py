@@ -96,34 +96,46 @@ class TranscriptEntry:
     counsellor_id: int | None = None
 
 
-def transcript(
+def conversation_rows(
     session: Session, *, person_id: str, since: datetime | None = None
-) -> list[TranscriptEntry]:
-    """The person's conversation (what they wrote, what was sent to them), oldest first."""
+) -> list[InboundMessage | OutboundMessage]:
+    """The person's conversation as stored: what they wrote (inbox rows, at reception) and
+    what was sent to them (outbox rows, at creation), oldest first."""
     inbound = select(InboundMessage).where(InboundMessage.person_id == person_id)
     outbound = select(OutboundMessage).where(OutboundMessage.person_id == person_id)
     if since is not None:
         inbound = inbound.where(InboundMessage.received_at > since)
         outbound = outbound.where(OutboundMessage.created_at > since)
-    entries = [
-        TranscriptEntry(
-            at=m.received_at,
+    rows: list[InboundMessage | OutboundMessage] = list(session.execute(inbound).scalars())
+    rows += session.execute(outbound).scalars()
+    return sorted(rows, key=_at)
+
+
+def _at(row: InboundMessage | OutboundMessage) -> datetime:
+    return row.received_at if isinstance(row, InboundMessage) else row.created_at
+
+
+def transcript(
+    session: Session, *, person_id: str, since: datetime | None = None
+) -> list[TranscriptEntry]:
+    """The person's conversation (what they wrote, what was sent to them), oldest first."""
+    return [_entry(row) for row in conversation_rows(session, person_id=person_id, since=since)]
+
+
+def _entry(row: InboundMessage | OutboundMessage) -> TranscriptEntry:
+    if isinstance(row, InboundMessage):
+        return TranscriptEntry(
+            at=row.received_at,
             author="person",
-            text=m.text if m.text is not None else m.payload,
-            media=m.media,
+            text=row.text if row.text is not None else row.payload,
+            media=row.media,
         )
-        for m in session.execute(inbound).scalars()
-    ]
-    entries += [
-        TranscriptEntry(
-            at=m.created_at,
-            author=m.author,
-            text=m.text,
-            media=m.media,
-            buttons=m.buttons,
-            status=m.status,
-            counsellor_id=m.counsellor_id,
-        )
-        for m in session.execute(outbound).scalars()
-    ]
-    return sorted(entries, key=lambda entry: entry.at)
+    return TranscriptEntry(
+        at=row.created_at,
+        author=row.author,
+        text=row.text,
+        media=row.media,
+        buttons=row.buttons,
+        status=row.status,
+        counsellor_id=row.counsellor_id,
+    )

@@ -11,7 +11,6 @@ read that conversation, as with any anonymous chat widget.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,11 +25,11 @@ from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import Sender, SendOutcome
 from bot.channels.worker import get_worker
-from bot.privacy import after_pickup
+from bot.privacy.addresses import BROWSER_ID
+from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage
 
-BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Far above what NLU reads (bot/nlu/normaliser.py truncates and tells the person): only a
 # bound on what a browser may post.
 MAX_MESSAGE_LENGTH = 20_000

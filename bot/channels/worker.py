@@ -36,7 +36,7 @@ from rasa.shared.core.events import UserUttered
 from bot.channels import queue
 from bot.channels.outages import DATABASE, Outages, unavailable_store
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
-from bot.privacy import after_delivery
+from bot.privacy.erasure import after_delivery
 from bot.settings import get_settings
 from bot.storage.db import in_session
 from bot.storage.models import utcnow

@@ -137,6 +137,9 @@ class OutboundMessage(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)
     delivered_at = Column(DateTime)
+    # The last message to a person erased at their request: once it is delivered, what
+    # was kept to send it goes too (bot.privacy.erasure).
+    erasure_pending = Column(Boolean, nullable=False, default=False)
 
 
 class Counsellor(Base):

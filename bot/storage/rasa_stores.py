@@ -15,10 +15,11 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
-from bot.privacy import erase_after_turn, erasure_confirmed, latest_inbound_id
+from bot.privacy.erasure import erase_after_turn, erasure_confirmed, latest_inbound_id
 from bot.settings import get_settings
-from bot.storage.db import check_connection, describe_url
+from bot.storage.db import build_engine, check_connection, describe_url
 from bot.storage.redis_url import RedisUnavailable, check_redis
 
 logger = logging.getLogger(__name__)
@@ -42,10 +43,6 @@ class TrackerStore(SQLTrackerStore):
         if parsed.get_backend_name() != "sqlite":
             # Rasa's engine keeps dead connections after a database restart (no pre-ping),
             # and fails the next turns with them: use Bousla's engine settings instead.
-            from sqlalchemy.orm import sessionmaker
-
-            from bot.storage.db import build_engine
-
             self.engine.dispose()
             self.engine = build_engine(url)
             self.sessionmaker = sessionmaker(bind=self.engine)

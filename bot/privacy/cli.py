@@ -17,10 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
-from bot import privacy
+from bot.privacy.addresses import CHANNELS, person_id_for
+from bot.privacy.erasure import erase_person
+from bot.privacy.export import export_person, record_export
+from bot.privacy.retention import RETENTION_DAYS, parse_age, purge
+from bot.settings import get_settings
+from bot.storage.db import session_scope, upgrade_database
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +42,6 @@ def _stores() -> Iterator[tuple[Session, Connection | None]]:
     """A session on the application database and a connection to Rasa's tracker store
     (None when it was never created), both committed at the end, rolled back on error.
     On PostgreSQL they are one database: one transaction."""
-    from bot.settings import get_settings
-    from bot.storage.db import session_scope, upgrade_database
-
     settings = get_settings()
     upgrade_database()
     if settings.tracker_database_url == settings.app_database_url:
@@ -60,8 +62,6 @@ def _stores() -> Iterator[tuple[Session, Connection | None]]:
 
 def _tracker_exists(url: str) -> bool:
     """A SQLite tracker file that was never created holds nothing (and is not created)."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return True
@@ -70,7 +70,7 @@ def _tracker_exists(url: str) -> bool:
 
 def _person_id(args: argparse.Namespace, command: str) -> str | None:
     try:
-        return privacy.person_id_for(args.channel, args.user)
+        return person_id_for(args.channel, args.user)
     except ValueError as error:
         print(f"bousla {command}: --user: {error}", file=sys.stderr)
         return None
@@ -98,7 +98,7 @@ def _erase(args: argparse.Namespace) -> int:
             print("Nothing erased.")
             return 1
     with _stores() as (session, tracker):
-        erasure = privacy.erase_person(
+        erasure = erase_person(
             session, person_id=person_id, actor=_actor(), reason="staff", tracker=tracker
         )
     if not erasure.found:
@@ -117,12 +117,12 @@ def _erase(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     try:
-        older_than = privacy.parse_age(args.older_than)
+        older_than = parse_age(args.older_than)
     except ValueError as error:
         print(f"bousla purge: --older-than {error}", file=sys.stderr)
         return 2
     with _stores() as (session, tracker):
-        report = privacy.purge(
+        report = purge(
             session, older_than=older_than, tracker=tracker, dry_run=args.dry_run, actor=_actor()
         )
     when = report.cutoff.isoformat(timespec="minutes")
@@ -147,9 +147,9 @@ def _export(args: argparse.Namespace) -> int:
     if person_id is None:
         return 2
     with _stores() as (session, _tracker):
-        data = privacy.export_person(session, person_id=person_id)
+        data = export_person(session, person_id=person_id)
         if data is not None:
-            privacy.record_export(session, person_id=person_id, actor=_actor())
+            record_export(session, person_id=person_id, actor=_actor())
     if data is None:
         print(
             f"bousla export: nothing is kept about {person_id} ({args.channel}).", file=sys.stderr
@@ -169,7 +169,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _who(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", required=True, choices=privacy.CHANNELS)
+    parser.add_argument("--channel", required=True, choices=CHANNELS)
     parser.add_argument(
         "--user",
         required=True,
@@ -179,25 +179,25 @@ def _who(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    erase = subparsers.add_parser(
+    erase_command = subparsers.add_parser(
         "erase", help="erase everything about one person (law 09-08)", description=__doc__
     )
-    _who(erase)
-    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    erase.set_defaults(handler=_erase)
+    _who(erase_command)
+    erase_command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase_command.set_defaults(handler=_erase)
 
-    purge = subparsers.add_parser(
+    purge_command = subparsers.add_parser(
         "purge", help="retention: erase people and messages older than a duration"
     )
-    purge.add_argument(
+    purge_command.add_argument(
         "--older-than",
-        default=f"{privacy.RETENTION_DAYS}d",
-        help=f"e.g. 365d, 52w, 48h (default {privacy.RETENTION_DAYS}d)",
+        default=f"{RETENTION_DAYS}d",
+        help=f"e.g. 365d, 52w, 48h (default {RETENTION_DAYS}d)",
     )
-    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
-    purge.set_defaults(handler=_purge)
+    purge_command.add_argument("--dry-run", action="store_true", help="only count what would go")
+    purge_command.set_defaults(handler=_purge)
 
-    export = subparsers.add_parser("export", help="one person's data as JSON (law 09-08)")
-    _who(export)
-    export.add_argument("--out", help="write to this file instead of standard output")
-    export.set_defaults(handler=_export)
+    export_command = subparsers.add_parser("export", help="one person's data as JSON (law 09-08)")
+    _who(export_command)
+    export_command.add_argument("--out", help="write to this file instead of standard output")
+    export_command.set_defaults(handler=_export)
