@@ -123,6 +123,15 @@ def one_of(value: Any, permitted: tuple[str, ...]) -> str:
     )
 
 
+def _each_one_of(field: str, permitted: tuple[str, ...]) -> Any:
+    """A validator: every item of the list `field` is one of `permitted` (see `one_of`)."""
+
+    def check(cls: Any, value: str) -> str:
+        return one_of(value, permitted)
+
+    return validator(field, each_item=True, allow_reuse=True)(check)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
@@ -277,25 +286,11 @@ class Eligibility(CatalogModel):
     def _known_level(cls, value: str | None) -> str | None:
         return None if value is None else one_of(value, EDUCATION_LEVELS)
 
-    @validator("education", each_item=True)
-    def _known_levels(cls, value: str) -> str:
-        return one_of(value, EDUCATION_LEVELS)
-
-    @validator("situations", each_item=True)
-    def _known_situations(cls, value: str) -> str:
-        return one_of(value, SITUATIONS)
-
-    @validator("project_stages", each_item=True)
-    def _known_stages(cls, value: str) -> str:
-        return one_of(value, PROJECT_STAGES)
-
-    @validator("sectors", each_item=True)
-    def _known_sectors(cls, value: str) -> str:
-        return one_of(value, SECTORS)
-
-    @validator("goals", each_item=True)
-    def _known_goals(cls, value: str) -> str:
-        return one_of(value, GOALS)
+    _known_levels = _each_one_of("education", EDUCATION_LEVELS)
+    _known_situations = _each_one_of("situations", SITUATIONS)
+    _known_stages = _each_one_of("project_stages", PROJECT_STAGES)
+    _known_sectors = _each_one_of("sectors", SECTORS)
+    _known_goals = _each_one_of("goals", GOALS)
 
     @validator("goals")
     def _at_least_one_goal(cls, value: list[str]) -> list[str]:

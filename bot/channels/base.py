@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +134,8 @@ class OutboxOutput(OutputChannel):
 class ProviderInput(InputChannel):
     """A provider's input channel: enabled with its secrets, or disabled with a reason.
 
-    Subclasses implement `webhook` (check, parse, persist), `prepare` (an inbox row as
-    Rasa's text), `output` (their OutboxOutput) and `sender` (their Sender).
+    Subclasses implement `webhook` (check, parse, persist), `output` (their OutboxOutput)
+    and `sender` (their Sender), and may change how an inbox row's text reads (`read_text`).
     """
 
     def __init__(self, disabled_reason: str | None = None) -> None:
@@ -144,6 +144,15 @@ class ProviderInput(InputChannel):
     @property
     def enabled(self) -> bool:
         return self.disabled_reason is None
+
+    @classmethod
+    def from_secrets(cls, secrets: Mapping[str, str | None], **values: Any) -> ProviderInput:
+        """The channel built with `values`, or disabled when one of its `secrets`
+        (environment variable name -> value) is missing."""
+        missing = [name for name, value in secrets.items() if not value]
+        if missing:
+            return cls.disabled(missing)
+        return cls(**values)
 
     @classmethod
     def disabled(cls, missing: list[str]) -> ProviderInput:
@@ -165,15 +174,36 @@ class ProviderInput(InputChannel):
     ) -> OutboxOutput:
         raise NotImplementedError
 
-    async def prepare(self, message: InboundSnapshot) -> PreparedMessage | None:
-        """Rasa's input for an inbox row; None to skip it (nothing to answer)."""
-        raise NotImplementedError
+    async def read_text(self, message: InboundSnapshot, metadata: dict[str, Any]) -> str:
+        """The text Rasa reads of an inbox row (channels map commands or numbered choices
+        here, and may say so in `metadata`)."""
+        return (message.text or "").strip()
 
     async def webhook(self, request: Request) -> HTTPResponse:
         raise NotImplementedError
 
     def extra_routes(self, blueprint: Blueprint) -> None:
         """Routes besides health and webhook (e.g. WhatsApp's status callback)."""
+
+    # -- an inbox row for Rasa ----------------------------------------------------
+
+    async def prepare(self, message: InboundSnapshot) -> PreparedMessage | None:
+        """Rasa's input for an inbox row: the payload of a tapped button, else the text
+        (`read_text`), else the first media or the location as an intent; None when there
+        is nothing to answer."""
+        metadata: dict[str, Any] = {}
+        if message.media:
+            metadata["media_kinds"] = [item["kind"] for item in message.media]
+        if message.payload:
+            return PreparedMessage(message.payload, metadata)
+        text = await self.read_text(message, metadata)
+        if text:
+            return PreparedMessage(text, metadata)
+        if message.media:
+            return PreparedMessage(media_intent(message.media[0]["kind"]), metadata)
+        if message.location:
+            return PreparedMessage(media_intent("location"), metadata)
+        return None
 
     # -- Rasa's InputChannel ----------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage import leases
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
@@ -69,6 +70,39 @@ class OutboundSnapshot:
     attempts: int
     created_at: datetime
     last_inbound_at: datetime | None
+
+
+def _claim_heads(
+    session: Session,
+    model: type[InboundMessage] | type[OutboundMessage],
+    *,
+    unfinished: tuple[str, ...],
+    claimable: ColumnElement,
+    channels: list[str],
+    limit: int,
+    lease_seconds: float,
+    now: datetime,
+    status: str,
+) -> list[int]:
+    """Claim, for up to `limit` people, their oldest unfinished row if it is claimable now
+    (a person's rows are handled one at a time, oldest first); the ids won."""
+    heads = (
+        select(func.min(model.id))
+        .where(model.status.in_(unfinished), model.channel.in_(channels))
+        .group_by(model.person_id)
+    )
+    return leases.claim(
+        session,
+        model,
+        candidates=select(model.id)
+        .where(model.id.in_(heads), claimable)
+        .order_by(model.id)
+        .limit(limit),
+        claimable=claimable,
+        lease_seconds=lease_seconds,
+        now=now,
+        status=status,
+    )
 
 
 # ---------------------------------------------------------------- inbox
@@ -146,26 +180,17 @@ def claim_inbound(
 ) -> list[InboundSnapshot]:
     """Claim up to `limit` inbox rows (one per person, the oldest unfinished); commits."""
     now = utcnow()
-    heads = (
-        select(func.min(InboundMessage.id))
-        .where(
-            InboundMessage.status.in_(INBOX_UNFINISHED),
-            InboundMessage.channel.in_(channels),
-        )
-        .group_by(InboundMessage.person_id)
-    )
     claimable = or_(
         InboundMessage.status == "pending",
         and_(InboundMessage.status == "processing", InboundMessage.lease_until < now),
     )
-    claimed = leases.claim(
+    claimed = _claim_heads(
         session,
         InboundMessage,
-        candidates=select(InboundMessage.id)
-        .where(InboundMessage.id.in_(heads), claimable)
-        .order_by(InboundMessage.id)
-        .limit(limit),
+        unfinished=INBOX_UNFINISHED,
         claimable=claimable,
+        channels=channels,
+        limit=limit,
         lease_seconds=lease_seconds,
         now=now,
         status="processing",
@@ -269,26 +294,17 @@ def claim_outbound(
 ) -> list[OutboundSnapshot]:
     """Claim up to `limit` outbox rows that are due (one per person, oldest first); commits."""
     now = utcnow()
-    heads = (
-        select(func.min(OutboundMessage.id))
-        .where(
-            OutboundMessage.status.in_(OUTBOX_UNFINISHED),
-            OutboundMessage.channel.in_(channels),
-        )
-        .group_by(OutboundMessage.person_id)
-    )
     claimable = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
         and_(OutboundMessage.status == "sending", OutboundMessage.lease_until < now),
     )
-    claimed = leases.claim(
+    claimed = _claim_heads(
         session,
         OutboundMessage,
-        candidates=select(OutboundMessage.id)
-        .where(OutboundMessage.id.in_(heads), claimable)
-        .order_by(OutboundMessage.id)
-        .limit(limit),
+        unfinished=OUTBOX_UNFINISHED,
         claimable=claimable,
+        channels=channels,
+        limit=limit,
         lease_seconds=lease_seconds,
         now=now,
         status="sending",

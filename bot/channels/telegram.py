@@ -32,7 +32,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels import queue
-from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput, media_intent
+from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.channels.text import MAX_TEXT_LENGTH
@@ -220,14 +220,12 @@ class TelegramInput(ProviderInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         """Secrets come from the environment (credentials.yml only names the channel)."""
         settings = get_settings()
-        required = {
+        secrets = {
             "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
             "TELEGRAM_SECRET_TOKEN": settings.telegram_secret_token,
         }
-        missing = [name for name, value in required.items() if not value]
-        if missing:
-            return cls.disabled(missing)  # type: ignore[return-value]
-        return cls(
+        return cls.from_secrets(  # type: ignore[return-value]
+            secrets,
             token=settings.telegram_bot_token,
             secret_token=settings.telegram_secret_token,
             base_url=settings.telegram_base_url,
@@ -322,22 +320,12 @@ class TelegramInput(ProviderInput):
 
     # ------------------------------------------------------------ to Rasa
 
-    async def prepare(self, message: queue.InboundSnapshot) -> PreparedMessage | None:
-        metadata: dict[str, Any] = {}
-        if message.media:
-            metadata["media_kinds"] = [item["kind"] for item in message.media]
-        if message.payload:
-            return PreparedMessage(message.payload, metadata)
+    async def read_text(self, message: queue.InboundSnapshot, metadata: dict[str, Any]) -> str:
+        """A bot command (/start, /help) is its intent; an unknown one is plain text."""
         text = (message.text or "").strip()
         if text.startswith("/"):
             command = text.split()[0].split("@")[0].lower()
             if command in COMMANDS:
-                return PreparedMessage(COMMANDS[command], metadata)
+                return COMMANDS[command]
             text = text.lstrip("/")  # an unknown command is not an intent name
-        if text:
-            return PreparedMessage(text, metadata)
-        if message.media:
-            return PreparedMessage(media_intent(message.media[0]["kind"]), metadata)
-        if message.location:
-            return PreparedMessage(media_intent("location"), metadata)
-        return None
+        return text

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels import queue
-from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput
+from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import Sender, SendOutcome
 from bot.channels.worker import get_worker
@@ -117,7 +117,3 @@ class WebchatInput(ProviderInput):
                 messages_for, person_id=pseudonym(self.name(), browser), after=int(after)
             )
             return response.json({"messages": found})
-
-    async def prepare(self, message: queue.InboundSnapshot) -> PreparedMessage | None:
-        text = (message.text or "").strip()
-        return PreparedMessage(text, {}) if text else None

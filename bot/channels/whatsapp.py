@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels import queue
-from bot.channels.base import OutboxOutput, PreparedMessage, ProviderInput, media_intent
+from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices
@@ -159,15 +159,13 @@ class WhatsAppInput(ProviderInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
         """Secrets come from the environment (credentials.yml only names the channel)."""
         settings = get_settings()
-        required = {
+        secrets = {
             "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
             "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
             "TWILIO_WHATSAPP_FROM": settings.twilio_whatsapp_from,
         }
-        missing = [name for name, value in required.items() if not value]
-        if missing:
-            return cls.disabled(missing)  # type: ignore[return-value]
-        return cls(
+        return cls.from_secrets(  # type: ignore[return-value]
+            secrets,
             account_sid=settings.twilio_account_sid,
             auth_token=settings.twilio_auth_token,
             whatsapp_from=settings.twilio_whatsapp_from,
@@ -298,26 +296,16 @@ class WhatsAppInput(ProviderInput):
 
     # ------------------------------------------------------------ to Rasa
 
-    async def prepare(self, message: queue.InboundSnapshot) -> PreparedMessage | None:
-        metadata: dict[str, Any] = {}
-        if message.media:
-            metadata["media_kinds"] = [item["kind"] for item in message.media]
-        if message.payload:
-            return PreparedMessage(message.payload, metadata)
+    async def read_text(self, message: queue.InboundSnapshot, metadata: dict[str, Any]) -> str:
+        """A short reply to numbered choices ("2", "jouj") is the chosen button's payload."""
         text = (message.text or "").strip()
-        if text:
-            if len(text) <= LONGEST_CHOICE_REPLY:
-                buttons = await in_session(queue.buttons_offered_before, message)
-                chosen = choice_payload(text, buttons)
-                if chosen:
-                    metadata["chosen_from"] = text
-                    return PreparedMessage(chosen, metadata)
-            return PreparedMessage(text, metadata)
-        if message.media:
-            return PreparedMessage(media_intent(message.media[0]["kind"]), metadata)
-        if message.location:
-            return PreparedMessage(media_intent("location"), metadata)
-        return None
+        if text and len(text) <= LONGEST_CHOICE_REPLY:
+            buttons = await in_session(queue.buttons_offered_before, message)
+            chosen = choice_payload(text, buttons)
+            if chosen:
+                metadata["chosen_from"] = text
+                return chosen
+        return text
 
 
 def form_fields(request: Request) -> RequestParameters:

@@ -226,10 +226,7 @@ class ChannelWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                store = unavailable_store(error)
-                if store:
-                    self.outages.down(store, error)
-                else:
+                if not self._outage(error):
                     logger.exception("%s loop error; retrying", lane.name.capitalize())
                 await asyncio.sleep(self.poll_seconds)
 
@@ -274,9 +271,7 @@ class ChannelWorker:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            store = unavailable_store(error)
-            if store:
-                self.outages.down(store, error)
+            store = self._outage(error)
             try:
                 status = await in_session(
                     queue.retry_inbound_later,
@@ -396,11 +391,15 @@ class ChannelWorker:
                         lease_seconds=self.lease_seconds,
                     )
             except Exception as error:
-                store = unavailable_store(error)
-                if store:
-                    self.outages.down(store, error)
-                else:
+                if not self._outage(error):
                     logger.exception("Could not renew leases")
+
+    def _outage(self, error: BaseException) -> str | None:
+        """The store `error` says is down (noted as an outage, logged once), else None."""
+        store = unavailable_store(error)
+        if store:
+            self.outages.down(store, error)
+        return store
 
 
 def _after_delivery(session: Any, row: queue.OutboundSnapshot) -> None:

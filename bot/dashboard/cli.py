@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import Any
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -16,6 +17,16 @@ def _read_password(args: argparse.Namespace) -> str:
     if first != getpass.getpass("Again: "):
         raise SystemExit("The two passwords differ.")
     return first
+
+
+def _account(session: Any, name: str, command: str) -> Any:
+    """The account called `name`, or None (said on standard error)."""
+    from bot.dashboard.accounts import get_by_username
+
+    counsellor = get_by_username(session, username=name)
+    if counsellor is None:
+        print(f"{command}: no account {name!r}", file=sys.stderr)
+    return counsellor
 
 
 def _user_add(args: argparse.Namespace) -> int:
@@ -42,16 +53,15 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _user_password(args: argparse.Namespace) -> int:
-    from bot.dashboard.accounts import AccountError, get_by_username, set_password
+    from bot.dashboard.accounts import AccountError, set_password
     from bot.storage.db import session_scope, upgrade_database
 
     password = _read_password(args)
     upgrade_database()
     try:
         with session_scope() as session:
-            counsellor = get_by_username(session, username=args.name)
+            counsellor = _account(session, args.name, "bousla user password")
             if counsellor is None:
-                print(f"bousla user password: no account {args.name!r}", file=sys.stderr)
                 return 1
             set_password(session, counsellor=counsellor, password=password, actor="cli")
     except AccountError as error:
@@ -74,14 +84,13 @@ def _user_list(args: argparse.Namespace) -> int:
 
 
 def _user_set_active(args: argparse.Namespace, active: bool) -> int:
-    from bot.dashboard.accounts import get_by_username, set_active
+    from bot.dashboard.accounts import set_active
     from bot.storage.db import session_scope, upgrade_database
 
     upgrade_database()
     with session_scope() as session:
-        counsellor = get_by_username(session, username=args.name)
+        counsellor = _account(session, args.name, "bousla user")
         if counsellor is None:
-            print(f"bousla user: no account {args.name!r}", file=sys.stderr)
             return 1
         set_active(session, counsellor=counsellor, active=active, actor="cli")
     print(f"Account {args.name!r} {'enabled' if active else 'disabled'}.")

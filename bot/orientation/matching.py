@@ -20,7 +20,7 @@ months ago, or past `valid_until`) are offered with the caution "à vérifier au
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
@@ -260,25 +260,29 @@ def _education_rule(program: Program, ctx: _Context) -> _Check:
 
 
 def _situation_rule(program: Program, ctx: _Context) -> _Check:
-    accepted, situation = program.eligibility.situations, ctx.profile.situation
-    if not accepted or situation is None:
-        return _Check(SILENT)
-    if situation in accepted:
-        return ctx.check(MET, "situation_ok", situation=ctx.label("situation", situation))
-    return ctx.check(FAILED, "situation_not_listed", situations=ctx.labels("situation", accepted))
+    situation = ctx.profile.situation
+    return _listed_rule(ctx, program.eligibility.situations, situation, "situation", "situation")
 
 
 def _stage_rule(program: Program, ctx: _Context) -> _Check:
-    accepted, stage = program.eligibility.project_stages, ctx.profile.project_stage
-    if not accepted or stage is None:
+    stage = ctx.profile.project_stage
+    return _listed_rule(ctx, program.eligibility.project_stages, stage, "project_stage", "stage")
+
+
+def _listed_rule(
+    ctx: _Context, accepted: Sequence[str], value: str | None, kind: str, name: str
+) -> _Check:
+    """The person's `value` (a code of `kind`) is one the programme lists, if it lists any.
+
+    The phrases are `<name>_ok` ({<name>}) and `<name>_not_listed` ({<name>s}, {<name>}).
+    """
+    if not accepted or value is None:
         return _Check(SILENT)
-    if stage in accepted:
-        return ctx.check(MET, "stage_ok", stage=ctx.label("project_stage", stage))
+    named = ctx.label(kind, value)
+    if value in accepted:
+        return ctx.check(MET, f"{name}_ok", **{name: named})
     return ctx.check(
-        FAILED,
-        "stage_not_listed",
-        stages=ctx.labels("project_stage", accepted),
-        stage=ctx.label("project_stage", stage),
+        FAILED, f"{name}_not_listed", **{f"{name}s": ctx.labels(kind, accepted), name: named}
     )
 
 

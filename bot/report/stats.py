@@ -16,6 +16,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -249,6 +250,12 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _in_order_during(session: Session, column: Any, since: datetime, until: datetime) -> list:
+    """The rows whose time `column` falls in [since, until), in that order."""
+    query = select(column.class_).where(column >= since, column < until).order_by(column)
+    return list(session.execute(query).scalars())
+
+
 def build_report(
     session: Session,
     *,
@@ -261,13 +268,7 @@ def build_report(
         days = max(1, min(days, 366))
         period = Period.ending(today or utcnow().date(), days)
     since, until = period.since, period.until
-    handoffs = list(
-        session.execute(
-            select(Handoff)
-            .where(Handoff.created_at >= since, Handoff.created_at < until)
-            .order_by(Handoff.created_at)
-        ).scalars()
-    )
+    handoffs = _in_order_during(session, Handoff.created_at, since, until)
     counsellors = {
         c.id: c.display_name or c.username for c in session.execute(select(Counsellor)).scalars()
     }
@@ -290,13 +291,7 @@ def build_report(
         persons_by_program.setdefault(referral.program_id, set()).add(referral.person_id)
     for program_id, persons in persons_by_program.items():
         referrals[program_id]["people"] = len(persons)
-    followups = list(
-        session.execute(
-            select(Followup)
-            .where(Followup.asked_at >= since, Followup.asked_at < until)
-            .order_by(Followup.asked_at)
-        ).scalars()
-    )
+    followups = _in_order_during(session, Followup.asked_at, since, until)
     people = _people_heard(session, period, handoffs, referral_rows)
 
     def counted(codes, table) -> list[tuple[str, int]]:

@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bot.ops.bench.stats import percentile, print_rows
+from bot.ops.bench.stats import latency_ms, print_rows
 
 SCRIPTS = [
     ["salam", "bghit nl9a khdma"],
@@ -122,9 +121,7 @@ def row(label: str, latencies: list[float], wall: float, lost: int) -> dict:
     return {
         "channel": label,
         "turns": len(latencies),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else 0.0,
+        **latency_ms(latencies, digits=1),
         "turns_per_s": round(len(latencies) / wall, 1) if wall else 0.0,
         "lost": lost,
     }

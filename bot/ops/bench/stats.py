@@ -16,15 +16,18 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def latency_ms(seconds: Sequence[float], digits: int = 2) -> dict[str, float]:
+    """p50, p95 and mean in milliseconds of durations in seconds."""
+    return {
+        "p50_ms": round(percentile(seconds, 50) * 1000, digits),
+        "p95_ms": round(percentile(seconds, 95) * 1000, digits),
+        "mean_ms": round(statistics.fmean(seconds) * 1000, digits) if seconds else 0.0,
+    }
+
+
 def summarize(label: str, seconds: Sequence[float]) -> dict:
     """p50/p95/mean in milliseconds for a list of durations in seconds."""
-    return {
-        "label": label,
-        "n": len(seconds),
-        "p50_ms": round(percentile(seconds, 50) * 1000, 2),
-        "p95_ms": round(percentile(seconds, 95) * 1000, 2),
-        "mean_ms": round(statistics.fmean(seconds) * 1000, 2) if seconds else 0.0,
-    }
+    return {"label": label, "n": len(seconds), **latency_ms(seconds)}
 
 
 def print_rows(rows: Sequence[dict], as_json: bool = False) -> None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot import PROJECT_ROOT
-from bot.ops.scale.nginx import NginxConfig, PublicServer, find_nginx, upstream_host
+from bot.ops.scale.nginx import NginxConfig, PublicServer, find_nginx, local_config
 from bot.ops.scale.systemd import EXAMPLE, EXAMPLE_ENVIRONMENT, HostLayout, write
 from bot.settings import Settings, get_settings
 
@@ -31,21 +31,14 @@ def host_nginx_config(
     TLS and, when scaling out, the Rasa replicas of several hosts."""
     from bot.ops.run import nginx_state_dir, replica_ports
 
-    hosts = upstream_hosts or [upstream_host(settings.host)]
-    state_dir = nginx_state_dir(settings)
-    return NginxConfig(
-        state_dir=state_dir,
-        log_dir=state_dir,
-        listen=f"{settings.host}:{settings.rasa_port}",
-        actions_listen=f"{settings.host}:{settings.actions_port}",
-        rasa_upstreams=[
-            f"{host}:{port}"
-            for host in hosts
-            for port in replica_ports(settings.rasa_port, replicas)
-        ],
-        action_upstreams=[
-            f"127.0.0.1:{port}" for port in replica_ports(settings.actions_port, replicas)
-        ],
+    return local_config(
+        host=settings.host,
+        rasa_port=settings.rasa_port,
+        actions_port=settings.actions_port,
+        rasa_ports=replica_ports(settings.rasa_port, replicas),
+        action_ports=replica_ports(settings.actions_port, replicas),
+        state_dir=nginx_state_dir(settings),
+        upstream_hosts=upstream_hosts,
         public=public,
     )
 

@@ -104,16 +104,20 @@ def local_config(
     rasa_ports: list[int],
     action_ports: list[int],
     state_dir: Path,
+    upstream_hosts: list[str] | None = None,
+    public: PublicServer | None = None,
 ) -> NginxConfig:
-    """The configuration `bousla run --replicas N` uses on one machine."""
-    target = upstream_host(host)
+    """The configuration `bousla run --replicas N` uses on one machine; on a host that
+    scales out, also the Rasa replicas of `upstream_hosts`, and TLS with `public`."""
+    hosts = upstream_hosts or [upstream_host(host)]
     return NginxConfig(
         state_dir=state_dir,
         log_dir=state_dir,
         listen=f"{host}:{rasa_port}",
         actions_listen=f"{host}:{actions_port}",
-        rasa_upstreams=[f"{target}:{port}" for port in rasa_ports],
+        rasa_upstreams=[f"{target}:{port}" for target in hosts for port in rasa_ports],
         action_upstreams=[f"127.0.0.1:{port}" for port in action_ports],
+        public=public,
     )
 
 
