@@ -21,7 +21,7 @@ COMMAND_MODULES = [
     "bot.centre.cli",
     "bot.ops.bench",
     "bot.privacy.cli",
-    "bot.nlu.evaluation",
+    "bot.ops.nlu_eval",
     "bot.report.cli",
     "bot.ops.scale.cli",
 ]

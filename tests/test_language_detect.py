@@ -10,7 +10,7 @@ import pytest
 from bot import PROJECT_ROOT
 from bot.language import STICKY_BELOW, Detection, detect
 from bot.language.ngrams import LatinModel, latin_model, plain_text, training_examples
-from bot.nlu.evaluation import read_examples, score_language_id
+from bot.ops.nlu_eval import read_examples, score_language_id
 
 HELD_OUT = PROJECT_ROOT / "tests" / "data" / "nlu_test.tsv"
 

@@ -1,4 +1,4 @@
-"""The held-out evaluation (bot/nlu/evaluation.py): its reader and scores, and the real model."""
+"""The held-out evaluation (bot/ops/nlu_eval.py): its reader and scores, and the real model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.nlu.evaluation import (
+from bot.ops.nlu_eval import (
     EvaluationFileError,
     Example,
     evaluate,

@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from bot.channels import queue
 from bot.channels.base import OutboxOutput, ProviderInput
-from bot.channels.identity import pseudonym
+from bot.channels.identity import BROWSER_ID, pseudonym
 from bot.channels.sending import Sender, SendOutcome
 from bot.channels.worker import get_worker
-from bot.privacy.addresses import BROWSER_ID
 from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage

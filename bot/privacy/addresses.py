@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 
-from bot.channels.identity import pseudonym
+from bot.channels.identity import BROWSER_ID, pseudonym
 
 WHATSAPP_NUMBER = re.compile(r"^\+[1-9]\d{7,14}$")
 TELEGRAM_CHAT_ID = re.compile(r"^-?\d{1,20}$")
-BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # the web chat's random browser id
 CHANNELS = ("whatsapp", "telegram", "webchat", "rest")
 
 

@@ -3,7 +3,7 @@
 On the held-out messages of `tests/data/nlu_test.tsv` (lang, intent, text), in the same
 run and process: accuracy overall and per language variant, and the time each detector
 takes per message (p50/p95). Each detector answers with one of Bousla's three codes
-(`bot.nlu.evaluation.language_detectors`: langdetect's and lingua's codes are mapped
+(`bot.ops.nlu_eval.language_detectors`: langdetect's and lingua's codes are mapped
 generously, Arabic to `ary`, French to `fr`, anything else to `ary_latn`). One-off set-up
 (building bousla's model, loading lingua's) happens before the clock starts.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot import PROJECT_ROOT
 from bot.language import LANGUAGES
-from bot.nlu.evaluation import language_detectors, read_examples
 from bot.ops.bench.stats import percentile, print_rows
+from bot.ops.nlu_eval import language_detectors, read_examples
 
 HELD_OUT = PROJECT_ROOT / "tests" / "data" / "nlu_test.tsv"
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.language import LANGUAGES, detect
+from bot.ops.training import model_path as current_model_path
 
 
 @dataclass(frozen=True)
@@ -249,8 +250,6 @@ def format_report(report: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.ops.training import model_path as current_model_path
-
     path = Path(args.file)
     model = Path(args.model) if args.model else current_model_path()
     if not path.is_file():
