@@ -19,6 +19,7 @@ import yaml
 from bot.catalog.loader import FAST_LOADER, catalog_files, load_catalog
 from bot.catalog.schema import EDUCATION_LEVELS, GOALS, PROJECT_STAGES, SECTORS, SITUATIONS
 from bot.catalog.store import CatalogStore
+from bot.language import LANGUAGES
 from bot.ops.bench.stats import print_rows, summarize
 from bot.orientation.geography import default_geography
 from bot.orientation.matching import Profile, match
@@ -78,10 +79,9 @@ def run_benchmark(directory: Path, repeats: int = 20, profiles: int = 300) -> li
     rows.append(summarize("store access, no change", _timed(lambda: store.catalog, 200)))
 
     catalog = store.catalog
-    languages = ("fr", "ary", "ary_latn")
     durations = []
     for index, profile in enumerate(varied_profiles(profiles)):
-        language = languages[index % len(languages)]
+        language = LANGUAGES[index % len(LANGUAGES)]
         begun = time.perf_counter()
         match(profile, catalog, language, limit=3)
         durations.append(time.perf_counter() - begun)
