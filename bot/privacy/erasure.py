@@ -249,7 +249,7 @@ def erase_at_end_of_turn(
     if inbound_id is not None:
         # First statement, a write: on SQLite it takes the write lock on the latest data,
         # on PostgreSQL it locks the rows. A worker sending one of them now records the
-        # outcome after this commits, and then sees the new key (after_delivery).
+        # outcome after this commits, and then sees the mark (after_delivery).
         picked_up = select(Person.id).where(
             Person.id == person_id, Person.channel.in_(PICKUP_CHANNELS)
         )
