@@ -378,6 +378,7 @@ def test_readme_template_is_a_valid_programme(tmp_path):
     program = load.catalog.get("exemple-programme")
     assert program.eligibility.residence.is_national
     assert program.eligibility.goals == ["job", "training"]
+    assert program.aliases.ary_latn == ["mital", "mitel"]  # the names section (issue 16)
 
 
 # ------------------------------------------------------------------ status, instead, names
