@@ -797,3 +797,19 @@ def test_closed_programmes_are_never_offered_even_when_everything_else_fits():
     ]
     for profile in everyone:
         assert not CLOSED & set(match(profile, CATALOG, "fr", 30, today=TODAY).ids), profile
+
+
+def test_match_command_takes_the_goal_words_and_the_day(capsys):
+    code = main(
+        shlex.split(
+            "match --age 27 --goal project --goal-text 'bghit ndir ta3awniya dyal lkhyata' "
+            "--limit 1 --json"
+        )
+    )
+    assert code == 0
+    assert [row["id"] for row in json.loads(capsys.readouterr().out)] == ["odco-cooperative"]
+    hiring = "match --age 30 --goal project --project-stage started --limit 20 --json"
+    main(shlex.split(hiring + " --today 2026-12-31"))
+    assert "anapec-tahfiz" in [row["id"] for row in json.loads(capsys.readouterr().out)]
+    main(shlex.split(hiring + " --today 2027-01-01"))
+    assert "anapec-tahfiz" not in [row["id"] for row in json.loads(capsys.readouterr().out)]
