@@ -813,3 +813,18 @@ def test_match_command_takes_the_goal_words_and_the_day(capsys):
     assert "anapec-tahfiz" in [row["id"] for row in json.loads(capsys.readouterr().out)]
     main(shlex.split(hiring + " --today 2027-01-01"))
     assert "anapec-tahfiz" not in [row["id"] for row in json.loads(capsys.readouterr().out)]
+
+
+def test_six_months_after_verification_the_caution_appears():
+    """BOUSLA_CATALOG_STALE_MONTHS defaults to 6 (issue 18): fresh on 7 June 2027, stale the
+    day after."""
+    profile = Profile(age=24, situation="job_seeker", goal="job")
+    fresh = match(profile, CATALOG, "fr", 20, today=date(2027, 6, 7)).offers
+    idmaj = next(offer for offer in fresh if offer.id == "anapec-idmaj")
+    assert idmaj.caution is None and idmaj.doubt == 0
+    stale = match(profile, CATALOG, "ary_latn", 20, today=date(2027, 6, 8)).offers
+    idmaj = next(offer for offer in stale if offer.id == "anapec-idmaj")
+    assert idmaj.caution == (
+        "t2akked mn 3nd lmo2assassa: lma3loumat tchafet akhir merra f 07/12/2026"
+    )
+    assert idmaj.doubt == 1  # stale counts as to confirm in the ranking
