@@ -596,8 +596,11 @@ def match(
     ctx = _context(profile, language, today, geography, phrases)
     evaluated = [item for item in (evaluate(program, ctx) for program in catalog) if item]
     offers = sorted((item for item in evaluated if item.kind == OFFER), key=_rank_key)[:limit]
+    # Near misses: what the person could change first; closed programmes last (they are
+    # answered by name, see describe_for_person).
     near_misses = sorted(
-        (item for item in evaluated if item.kind == NEAR_MISS), key=lambda i: (-i.score, i.id)
+        (item for item in evaluated if item.kind == NEAR_MISS),
+        key=lambda i: (i.status not in OPEN_STATUSES, -i.score, i.id),
     )[:limit]
     return MatchResult(offers, near_misses, ctx.language)
 
