@@ -67,6 +67,9 @@ class Settings(BaseSettings):
 
     # Content edited by staff
     catalog_dir: Path = Field(PROJECT_ROOT / "orientation_catalog", env="BOUSLA_CATALOG_DIR")
+    # A programme whose `verified_on` is older than this is stale: a caution for young people,
+    # a warning in `bousla catalog validate`, listed first on the dashboard's catalogue page.
+    catalog_stale_months: int = Field(6, env="BOUSLA_CATALOG_STALE_MONTHS", ge=1, le=120)
     centre_file: Path = Field(PROJECT_ROOT / "centre.yml", env="BOUSLA_CENTRE_FILE")
     models_dir: Path = Field(PROJECT_ROOT / "models", env="BOUSLA_MODELS_DIR")
 

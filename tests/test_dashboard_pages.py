@@ -175,6 +175,53 @@ def test_catalog_page_lists_programmes(client):
     assert "programmes en service" in page.text and "ofppt" in page.text
 
 
+def test_catalog_page_lists_programmes_to_reverify_most_urgent_first(client, tmp_path, monkeypatch):
+    """Issue 18: a date passed first, then the oldest verifications, then a date coming up;
+    closed programmes say they are never offered."""
+    import shutil
+    from datetime import date, timedelta
+
+    from bot import PROJECT_ROOT
+    from bot.dashboard.routes import catalog as catalog_route
+    from bot.settings import get_settings
+
+    directory = tmp_path / "orientation_catalog"
+    shutil.copytree(PROJECT_ROOT / "orientation_catalog", directory)
+    today = date.today()
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = directory / f"{name}.yml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    edit("ofppt", "verified_on: 2026-12-07", f"verified_on: {today - timedelta(days=240)}")
+    edit(
+        "odco-cooperative", "verified_on: 2026-12-07", f"verified_on: {today - timedelta(days=420)}"
+    )
+    edit("intelaka", "valid_until: null", f"valid_until: {today - timedelta(days=1)}")
+    edit("anapec-tahfiz", "valid_until: 2026-12-31", f"valid_until: {today + timedelta(days=10)}")
+    monkeypatch.setenv("BOUSLA_CATALOG_DIR", str(directory))
+    get_settings.cache_clear()
+    catalog_route.catalog_store.cache_clear()
+    try:
+        add_account("amina")
+        log_in(client)
+        page = client.get("/catalog").text
+    finally:
+        catalog_route.catalog_store.cache_clear()
+    section = page.split('id="to-review"', 1)[1].split("</section>", 1)[0]
+    order = re.findall(r'data-program="([^"]+)"', section)
+    mine = [
+        pid for pid in order if pid in {"intelaka", "odco-cooperative", "ofppt", "anapec-tahfiz"}
+    ]
+    assert mine == ["intelaka", "odco-cooperative", "ofppt", "anapec-tahfiz"], order
+    assert "date limite dépassée le" in section and "il y a 13 mois (plus de 6)" in section
+    assert "smart-initiatives" not in section  # ended: history, nothing to re-verify
+    assert "terminé (jamais proposé)" in page and "en pause (jamais proposé)" in page
+    assert "date passée (plus proposé)" in page
+
+
 def test_events_need_a_session(client):
     assert client.get("/events").status_code == 401
 

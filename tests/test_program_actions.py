@@ -154,9 +154,11 @@ async def test_cautions_for_programmes_to_confirm_are_in_the_persons_language(
     dispatcher, database_url, catalog_dir, language
 ):
     await suggest(dispatcher, PROJECT, language=language, sender_id=f"p-caution-{language}")
-    forsa = next(m for m in dispatcher.messages if m.get("program_id") == "forsa")
-    assert forsa["response"] == "utter_program_offer_to_check"
-    caution, why = forsa["caution"], forsa["why"]
+    # Forsa is paused since the December 2026 fact check (no call since 2023): the first
+    # suggestion, INDH programme 3, carries its point to confirm (the next call's dates).
+    indh = next(m for m in dispatcher.messages if m.get("program_id") == "indh-programme-3")
+    assert indh["response"] == "utter_program_offer_to_check"
+    caution, why = indh["caution"], indh["why"]
     if language == "ary":
         assert ARABIC.search(caution) and ARABIC.search(why)
     else:
@@ -221,7 +223,9 @@ async def test_other_options_then_near_misses_then_the_end(dispatcher, session, 
         )
 
     near = [m for m in seen if m["response"] == "utter_program_near_miss"]
-    assert near and all("45" in m["missing"] for m in near)  # "c'est jusqu'à 30 ans (tu as 45 ans)"
+    # "c'est jusqu'à 30 ans (tu as 45 ans)"; and since the apprenticeship programme (October
+    # 2025, for young people without the bac) joined the catalogue: "(toi : bac)".
+    assert near and all("45" in m["missing"] or "(toi : bac)" in m["missing"] for m in near)
     offered = [m["program_id"] for m in seen if m["response"] != "utter_program_near_miss"]
     suggested = [pid for pid, kind, *_ in referrals(session, "p-more") if kind == "suggested"]
     assert set(offered) <= set(suggested) and not {m["program_id"] for m in near} & set(suggested)
@@ -270,8 +274,8 @@ async def test_details_show_gives_documents_contact_and_date_and_are_a_choice(
     assert "• Ta carte nationale (CIN)" in details["documents"]
     assert "https://www.forsa.ma" in details["contact"]
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", details["verified_on"])
-    assert caution["response"] == "utter_program_caution"  # forsa is to confirm
-    assert "Forsa" in caution["caution"]
+    assert caution["response"] == "utter_program_caution"  # forsa has a point to confirm
+    assert "forsa.ma" in caution["caution"]  # its point: no new call since 2023
 
     dispatcher.messages.clear()
     tracker = tracker_with(
@@ -284,7 +288,8 @@ async def test_details_show_gives_documents_contact_and_date_and_are_a_choice(
     await ActionHowToApply().run(dispatcher, tracker, {})
     steps = dispatcher.messages[0]
     assert steps["response"] == "utter_program_how_to_apply"
-    assert steps["steps"].startswith("1. Attends l'ouverture") and "\n2. " in steps["steps"]
+    # Forsa is paused (no call since 2023): its first step now says so.
+    assert steps["steps"].startswith("1. Aucun appel n'est ouvert") and "\n2. " in steps["steps"]
     # Two taps on the same programme are one choice.
     assert referrals(session, "p-details") == [("forsa", "chosen", "telegram", "fr")]
 
@@ -354,14 +359,17 @@ async def test_catalogue_edits_reach_the_next_suggestion_and_broken_edits_keep_t
         offers = [o["id"] for o in slots["program_options"] if o["kind"] == "offer"]
         return set(slots["shown_programs"]) | set(offers)
 
-    assert "forsa" not in await suggested_ids()  # forsa lends up to 100,000 DH
+    # Réseau Entreprendre rather than Forsa, which is paused (never suggested) since the
+    # December 2026 fact check.
+    rem = "reseau-entreprendre-maroc"
+    assert rem not in await suggested_ids()  # it lends up to 225,000 DH
     store = programs.catalog_store()
 
-    edit(catalog_dir / "forsa.yml", "amount_max: 100000", "amount_max: 300000")
-    assert "forsa" in await suggested_ids()
+    edit(catalog_dir / f"{rem}.yml", "amount_max: 225000", "amount_max: 300000")
+    assert rem in await suggested_ids()
     assert programs.catalog_store() is store  # the same store, reloaded without restart
 
-    edit(catalog_dir / "forsa.yml", "  age_min: 18", "  age_min: dix-huit")
-    assert "forsa" in await suggested_ids()  # the last good catalogue is still served
+    edit(catalog_dir / f"{rem}.yml", "  amount_min: 50000", "  amount_min: cinquante mille")
+    assert rem in await suggested_ids()  # the last good catalogue is still served
     status = store.status()
-    assert status.serving_previous and status.errors[0].file == "forsa.yml"
+    assert status.serving_previous and status.errors[0].file == f"{rem}.yml"

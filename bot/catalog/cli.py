@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.catalog.schema import (
@@ -40,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     match.add_argument("--sector", choices=SECTORS)
     match.add_argument("--amount", type=int, help="amount needed, in DH")
     match.add_argument("--commune", help="commune name, in any script (e.g. '3in 7rouda')")
+    match.add_argument(
+        "--goal-text",
+        help="the person's own words about their goal (e.g. 'ta3awniya dyal lkhyata')",
+    )
+    match.add_argument(
+        "--today", type=date.fromisoformat, help="match as on this day, AAAA-MM-JJ (valid_until)"
+    )
     match.add_argument("--language", choices=LANGUAGES, default="fr")
     match.add_argument("--limit", type=int, default=3)
     match.add_argument("--near-misses", action="store_true", help="also list near misses")
@@ -105,8 +113,9 @@ def run_match(args: argparse.Namespace) -> int:
         project_stage=args.project_stage,
         sector=args.sector,
         amount=args.amount,
+        goal_text=args.goal_text,
     )
-    result = match(profile, load.catalog, args.language, limit=args.limit)
+    result = match(profile, load.catalog, args.language, limit=args.limit, today=args.today)
     rows = [item.as_dict() for item in result.offers]
     if args.near_misses:
         rows += [item.as_dict() for item in result.near_misses]

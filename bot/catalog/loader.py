@@ -49,6 +49,14 @@ FRENCH_FIELD_NAMES = {
     "pièces": "documents",
     "verifie_le": "verified_on",
     "vérifié_le": "verified_on",
+    "replaced_by": "instead",
+    "remplace_par": "instead",
+    "remplacé_par": "instead",
+    "alternatives": "instead",
+    "a_la_place": "instead",
+    "alias": "aliases",
+    "surnoms": "aliases",
+    "note_statut": "status_note",
 }
 
 # PyYAML's problems, as programme staff can understand them.
@@ -117,8 +125,14 @@ def catalog_files(directory: Path) -> list[Path]:
     )
 
 
-def load_catalog(directory: Path | str, today: date | None = None) -> CatalogLoad:
-    """Read and check every programme file of `directory` (see validation.py for the rules)."""
+def load_catalog(
+    directory: Path | str, today: date | None = None, stale_months: int | None = None
+) -> CatalogLoad:
+    """Read and check every programme file of `directory` (see validation.py for the rules).
+
+    `stale_months`: age of `verified_on` that makes a warning (default: the setting
+    BOUSLA_CATALOG_STALE_MONTHS, 6 months).
+    """
     directory = Path(directory)
     today = today or date.today()
     if not directory.is_dir():
@@ -140,7 +154,9 @@ def load_catalog(directory: Path | str, today: date | None = None) -> CatalogLoa
     if not paths:
         issues.append(CatalogIssue(directory.name, None, "aucun fichier programme (.yml) trouvé"))
 
-    issues.extend(validate_programs(program_files, today))
+    read = {pf.path.stem for pf in program_files}
+    unreadable = {path.stem for path in paths} - read
+    issues.extend(validate_programs(program_files, today, stale_months, unreadable))
     refused = {issue.file for issue in issues if issue.is_error}
     programs = {
         pf.program.id: pf.program

@@ -42,9 +42,14 @@ SECTORS = (
 )
 STATUSES = ("active", "paused", "ended", "to_confirm")
 OPEN_STATUSES = ("active", "to_confirm")  # may be offered to young people
+CLOSED_STATUSES = ("paused", "ended")  # never offered; answered by name with `status_note`
+# What a programme is on a given day (`Program.status_on`): its status, or "expired" the day
+# after its `valid_until` (an open programme past its date behaves like an ended one).
+EXPIRED = "expired"
 
 # Information checked longer ago than this is flagged (warning for staff, caution for users).
-STALE_AFTER_MONTHS = 12
+# The default of `BOUSLA_CATALOG_STALE_MONTHS` (bot/settings.py), which is what counts.
+STALE_AFTER_MONTHS = 6
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
@@ -223,6 +228,44 @@ class TranslatedList(CatalogModel):
         return getattr(self, language, None) or self.fr
 
 
+class Aliases(CatalogModel):
+    """Other ways young people write a programme's name, per script (all optional).
+
+    The programme's `name` and these aliases feed `bot.catalog.names.find_programmes`, so a
+    programme added by staff is recognised by name at once. `needs_context` lists the aliases
+    that are also ordinary words ("forsa" / "فرصة" is "a chance"): they name the programme only
+    alone, next to "programme" / "برنامج", or in a question (see names.py).
+    """
+
+    fr: list[str] = []
+    ary: list[str] = []
+    ary_latn: list[str] = []
+    needs_context: list[str] = []
+
+    @validator("fr", "ary", "ary_latn", "needs_context", pre=True)
+    def _list_of_names(cls, value: Any) -> list[str]:
+        return [_text(item) for item in _as_list(value)]
+
+    @validator("ary")
+    def _arabic_script(cls, items: list[str]) -> list[str]:
+        for number, item in enumerate(items, start=1):
+            if not _ARABIC_LETTER.search(item):
+                raise ValueError(f"alias {number} (« {item} ») doit être écrit en lettres arabes")
+        return items
+
+    @validator("ary_latn")
+    def _latin_script(cls, items: list[str]) -> list[str]:
+        for number, item in enumerate(items, start=1):
+            if _ARABIC_LETTER.search(item):
+                raise ValueError(
+                    f"alias {number} (« {item} ») doit être écrit en lettres latines (arabizi)"
+                )
+        return items
+
+    def all(self) -> list[str]:
+        return [*self.fr, *self.ary, *self.ary_latn]
+
+
 class Residence(CatalogModel):
     """Where applicants must live. All lists empty = open everywhere in Morocco ("national").
 
@@ -388,8 +431,21 @@ class Program(CatalogModel):
     verified_on: CatalogDate
     valid_until: CatalogDate | None = None
     points_to_confirm: list[Translated] = []
+    aliases: Aliases = Field(default_factory=Aliases)
+    # For paused and ended programmes: what happened, in two short lines (required then).
+    status_note: Translated | None = None
+    # Programmes (ids) to go to instead when this one is not open; they must exist and be open.
+    instead: list[str] = []
 
     _texts = validator("id", "track", "organisation", pre=True, allow_reuse=True)(_text)
+
+    @validator("instead", pre=True)
+    def _instead_ids(cls, value: Any) -> list[str]:
+        return [_text(item) for item in _as_list(value)]
+
+    @validator("aliases", pre=True)
+    def _no_aliases(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @validator("source", pre=True)
     def _sources(cls, value: Any) -> list[str]:
@@ -417,22 +473,49 @@ class Program(CatalogModel):
 
     @property
     def is_open(self) -> bool:
-        """May be offered to young people (active, or to confirm with a caution)."""
+        """Its status lets it be offered (active, or to confirm with a caution).
+
+        Whether it may be offered on a given day also depends on `valid_until`: see
+        `is_open_on`.
+        """
         return self.status in OPEN_STATUSES
 
-    def staleness(self, today: date) -> str | None:
+    def status_on(self, today: date) -> str:
+        """active | to_confirm | paused | ended, or "expired" from the day after valid_until."""
+        if self.status in OPEN_STATUSES and self.is_expired_on(today):
+            return EXPIRED
+        return self.status
+
+    def is_expired_on(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+    def is_open_on(self, today: date) -> bool:
+        """May be offered to young people on this day (open status, valid_until not passed)."""
+        return self.status_on(today) in OPEN_STATUSES
+
+    def staleness(self, today: date, stale_months: int | None = None) -> str | None:
         """Why the information may be out of date: "expired" (past valid_until), "old"
-        (verified more than STALE_AFTER_MONTHS months ago) or None."""
-        if self.valid_until is not None and self.valid_until < today:
+        (verified more than `stale_months` months ago, by default the setting
+        BOUSLA_CATALOG_STALE_MONTHS) or None."""
+        if self.is_expired_on(today):
             return "expired"
-        if self.verified_on < stale_before(today):
+        if self.verified_on < stale_before(today, stale_months):
             return "old"
         return None
 
 
-def stale_before(today: date) -> date:
-    """Information verified before this date is too old (STALE_AFTER_MONTHS months back)."""
-    months = today.year * 12 + today.month - 1 - STALE_AFTER_MONTHS
+def stale_months_setting() -> int:
+    """Months after which `verified_on` is stale: BOUSLA_CATALOG_STALE_MONTHS (default 6)."""
+    from bot.settings import get_settings
+
+    return get_settings().catalog_stale_months
+
+
+def stale_before(today: date, stale_months: int | None = None) -> date:
+    """Information verified before this date is too old (`stale_months` months back)."""
+    if stale_months is None:
+        stale_months = stale_months_setting()
+    months = today.year * 12 + today.month - 1 - stale_months
     year, month = divmod(months, 12)
     month += 1
     day = today.day

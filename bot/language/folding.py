@@ -26,6 +26,11 @@ change what that reader understands. They are the named levels of `fold(text, le
   distress lexicon compares it (safety): Latin without accents or repeated letters; the
   Arabizi consonant skeleton (9=q, 7=h, 3 and 2 dropped, kh/5, ch/sh, gh, vowels dropped);
   Arabic without harakat, tatweel, letter variants or repeated letters.
+- "name", "name_skeleton": programme names and aliases and the messages searched for them
+  (catalog.names): "nlu", then six Arabic letter variants (ة→ه, ى→ي, ؤ→و, ئ→ي, ڭ/گ→ك),
+  NFKC, words of letters and digits separated by single spaces. "name_skeleton" reduces
+  one such word of four letters or more to an Arabizi / French spelling skeleton
+  ("intila9a", "intelaka" → "antalaka"); shorter words stay as they are.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ FoldLevel = Literal[
     "lexicon_latin",
     "lexicon_skeleton",
     "lexicon_arabic",
+    "name",
+    "name_skeleton",
 ]
 
 # ---------------------------------------------------------------- shared tables
@@ -272,6 +279,31 @@ def _lexicon_arabic(word: str) -> str:
     return _REPEATS.sub(r"\1", word)
 
 
+# ---------------------------------------------------------------- programme names
+
+_NAME_LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي", "ڭ": "ك", "گ": "ك"})
+_NAME_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+_NAME_SKELETON_MIN = 4  # shorter words ("ads", "e2c") only match exactly
+
+
+def _name(text: str) -> str:
+    text = unicodedata.normalize("NFKC", normalise(str(text)).translate(_NAME_LETTERS))
+    return " ".join(_NAME_WORD.findall(text))
+
+
+def _name_skeleton(word: str) -> str:
+    if _ARABIC_LETTER.search(word) or len(word) < _NAME_SKELETON_MIN:
+        return word
+    for digits, letters in (("7", "h"), ("9", "k"), ("5", "kh"), ("8", "h"), ("3", ""), ("2", "")):
+        word = word.replace(digits, letters)
+    for spelling, sound in (("sh", "ch"), ("ph", "f"), ("dj", "j"), ("ck", "k"), ("q", "k")):
+        word = word.replace(spelling, sound)
+    word = re.sub(r"c(?!h)", "k", word)
+    word = _REPEATS.sub(r"\1", word)  # doubled letters
+    return re.sub(r"[aeiouyw]+", "a", word)  # vowels (and w between them) folded
+
+
 _FOLDS: dict[str, Callable[[str], str]] = {
     "nlu": normalise,
     "choice": _choice,
@@ -282,4 +314,6 @@ _FOLDS: dict[str, Callable[[str], str]] = {
     "lexicon_latin": _lexicon_latin,
     "lexicon_skeleton": _lexicon_skeleton,
     "lexicon_arabic": _lexicon_arabic,
+    "name": _name,
+    "name_skeleton": _name_skeleton,
 }

@@ -3,19 +3,31 @@
 Plain Python (no Rasa): the action server, the CLI (`bousla match`) and the tests share it.
 
 1. Hard rules filter: age, education, situation, residence, project stage, amount, and the
-   programme's status (paused or ended programmes are never offered as open). A profile
-   field that is unknown never excludes anyone.
-2. The programmes that pass are ranked by fit to the goal (the programme's first goal counts
-   most; a related goal, e.g. training for a job seeker, less; programmes for unrelated
-   goals are left out), by how many of its rules the person is known to meet
-   (specificity), by locality (commune > prefecture > region > national) and by sector.
+   programme's status on the day (paused or ended programmes, and open ones the day after
+   their `valid_until`, are never offered). A profile field that is unknown never excludes
+   anyone.
+2. The programmes that pass are ranked as a counsellor would (see `_rank_key`): first the
+   programmes for the person's goal, before those for a related goal (training for a job
+   seeker); within each, confirmed programmes (status active, verified recently) before
+   those to confirm or stale; then by score: fit to the goal (the programme's first goal
+   counts most), how many of its rules the person is known to meet (specificity, which is
+   how schooling steers: a programme for people without a diploma excludes graduates and
+   ranks first for those it targets), locality (commune > prefecture > region > national)
+   and sector, where the sectors the person named in their own words ("ta3awniya",
+   "khyata", "snack", "informatique": `Profile.goal_text`) count like the sector answer.
+   Programmes for unrelated goals are left out.
 3. Programmes that fail exactly one hard rule, and serve the person's goal (or a related
    one), are near misses: the reply can say what is missing ("il faut avoir au moins 18
    ans"), or that the programme is paused or ended.
 
+`describe_for_person` answers a question about one programme by name ("chno hiya
+forsa?"): open, paused, ended or expired, what happened, whether it fits this person and
+why, and where to go instead.
+
 Every sentence comes from `matching_phrases.yml` (beside this file) in the person's
-language. Programmes whose information is to confirm, or stale (verified more than 12
-months ago, or past `valid_until`) are offered with the caution "à vérifier auprès de l'organisme".
+language. Programmes whose information is to confirm, or stale (verified more than
+BOUSLA_CATALOG_STALE_MONTHS months ago, 6 by default) are offered with the caution
+"à vérifier auprès de l'organisme".
 """
 
 from __future__ import annotations
@@ -29,9 +41,10 @@ from typing import Any
 
 import yaml
 
-from bot.catalog.schema import EDUCATION_LEVELS, Program
+from bot.catalog.schema import EDUCATION_LEVELS, EXPIRED, OPEN_STATUSES, Program
 from bot.language import LANGUAGES
 from bot.orientation.geography import Geography, default_geography
+from bot.orientation.profile_answers import find_sectors
 
 PHRASES_FILE = Path(__file__).with_name("matching_phrases.yml")
 
@@ -54,8 +67,18 @@ RELATED_GOALS = {
 # earns AMOUNT_SIZED more.
 RULE_MET = 6
 AMOUNT_SIZED = 4
+# A programme made for people without a diploma (an `education_max`, e.g. the apprenticeship
+# programme), for someone it targets: ranks above programmes open to every level.
+EDUCATION_TARGETED = 5
 SECTOR_MET = 8
 SECTOR_OTHER = -10
+# The person named the sector in their own words (goal text): a strong sign, e.g. a woman who
+# wants "ta3awniya dyal lkhyata" is looking for the cooperative programmes first.
+SECTOR_IN_OWN_WORDS = 12
+# A programme for some sectors only, when a project holder's sector is unknown: it may not
+# fit (the sector is asked for the project and financing goals only).
+SECTOR_UNKNOWN = -6
+SECTOR_GOALS = ("project", "financing")
 LOCALITY = {"commune": 20, "prefecture": 14, "region": 8, "national": 4}
 LOCALITY_UNKNOWN = 4  # local programme, commune of the person unknown
 CAUTION_PENALTY = 5
@@ -72,7 +95,8 @@ class Profile:
     bac+5; situation student|job_seeker|employed|self_employed|not_in_school; goal
     job|training|project|financing|listening; project_stage idea|started|existing;
     commune a slug of bot/orientation/geography.yml (free text is looked up with find_commune);
-    amount in DH.
+    amount in DH. `goal_text` is what the person wrote about their goal, in their own words
+    ("bghit ndir ta3awniya dyal lkhyata"): the sectors it names steer the ranking.
     """
 
     age: int | None = None
@@ -83,6 +107,7 @@ class Profile:
     project_stage: str | None = None
     sector: str | None = None
     amount: int | None = None
+    goal_text: str | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Profile:
@@ -98,7 +123,8 @@ class Profile:
                 except ValueError:
                     continue
             elif isinstance(value, str):
-                value = value.strip().lower() if name != "commune" else value.strip()
+                keep_case = name in ("commune", "goal_text")
+                value = value.strip() if keep_case else value.strip().lower()
             kwargs[name] = value
         return cls(**kwargs)
 
@@ -117,6 +143,11 @@ class ProgramMatch:
     caution: str | None  # "à vérifier auprès de l'organisme (...)" or None
     reason_codes: list[str] = field(default_factory=list)
     program: Program | None = field(default=None, repr=False, compare=False)
+    # Ranking (see _rank_key): 0 the programme serves the person's goal (or the goal is
+    # unknown) in their sector, 1 a weaker fit (a related goal only, or other sectors);
+    # 0 confirmed, 1 to confirm or stale.
+    goal_class: int = field(default=0, compare=False)
+    doubt: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +161,8 @@ class ProgramMatch:
             "missing": self.missing,
             "reason_codes": self.reason_codes,
             "verified_on": self.program.verified_on.isoformat() if self.program else None,
+            # Offers are ranked by this first, then by score (see _rank_key).
+            "rank_tier": [self.goal_class, self.doubt],
         }
 
 
@@ -224,8 +257,12 @@ class _Context:
 
 
 def _status_rule(program: Program, ctx: _Context) -> _Check:
-    if program.status in ("paused", "ended"):
-        return ctx.check(FAILED, f"status_{program.status}")
+    """Closed on this day: paused, ended, or past its valid_until (expired)."""
+    status = program.status_on(ctx.today)
+    if status == EXPIRED:
+        return ctx.check(FAILED, "status_expired", date=program.valid_until.strftime("%d/%m/%Y"))
+    if status not in OPEN_STATUSES:
+        return ctx.check(FAILED, f"status_{status}")
     return _Check(SILENT)
 
 
@@ -363,24 +400,51 @@ def _specificity_points(
     return points
 
 
+def _schooling_points(program: Program, education: _Check) -> int:
+    """EDUCATION_TARGETED when the programme is for people up to a level and the person is."""
+    targeted = program.eligibility.education_max is not None
+    return EDUCATION_TARGETED if targeted and education.outcome == MET else 0
+
+
+def wished_sectors(profile: Profile) -> tuple[list[str], list[str]]:
+    """The sectors the person wants: (answered or named in their goal, named in their goal)."""
+    own_words = find_sectors(profile.goal_text) if profile.goal_text else []
+    said = [profile.sector] if profile.sector else []
+    return list(dict.fromkeys(said + own_words)), own_words
+
+
 def _sector_points(program: Program, ctx: _Context) -> tuple[int, _Check]:
-    sectors, sector = program.eligibility.sectors, ctx.profile.sector
-    if not sectors or sector is None:
+    sectors = program.eligibility.sectors
+    wished, own_words = wished_sectors(ctx.profile)
+    if not sectors:
         return 0, _Check(SILENT)
-    if sector in sectors:
-        return SECTOR_MET, ctx.check(MET, "sector_ok", sector=ctx.label("sector", sector))
+    if not wished:
+        unknown = ctx.profile.goal in SECTOR_GOALS
+        return (SECTOR_UNKNOWN if unknown else 0), _Check(SILENT)
+    shared = [sector for sector in wished if sector in sectors]
+    if shared:
+        bonus = SECTOR_IN_OWN_WORDS if any(sector in own_words for sector in shared) else 0
+        check = ctx.check(MET, "sector_ok", sector=ctx.label("sector", shared[0]))
+        return SECTOR_MET + bonus, check
     return SECTOR_OTHER, ctx.check(FAILED, "sector_other", sectors=ctx.labels("sector", sectors))
 
 
-def caution_for(program: Program, language: str, today: date, phrases: Phrasebook) -> str | None:
+def caution_for(
+    program: Program,
+    language: str,
+    today: date,
+    phrases: Phrasebook,
+    stale_months: int | None = None,
+) -> str | None:
     """The caution line for information to confirm or stale, else None.
 
     Example: "à vérifier auprès de l'organisme : infos vérifiées le 05/01/2025".
+    `stale_months`: default the setting BOUSLA_CATALOG_STALE_MONTHS.
     """
     details = [point.get(language).rstrip(". ") for point in program.points_to_confirm]
     if program.status == "to_confirm" and not details:
         details.append(phrases.caution("to_confirm", language))
-    staleness = program.staleness(today)
+    staleness = program.staleness(today, stale_months)
     if staleness == "expired":
         details.append(
             phrases.caution("expired", language, date=program.valid_until.strftime("%d/%m/%Y"))
@@ -400,36 +464,71 @@ def caution_for(program: Program, language: str, today: date, phrases: Phraseboo
     )
 
 
-def evaluate(program: Program, ctx: _Context) -> ProgramMatch | None:
-    """The programme as an offer, a near miss, or None (excluded, or not for this goal)."""
-    age = _age_rule(program, ctx)
-    others = [
-        _education_rule(program, ctx),
-        _situation_rule(program, ctx),
-        _stage_rule(program, ctx),
-    ]
-    amount = _amount_rule(program, ctx)
+@dataclass(frozen=True)
+class _Assessment:
+    """Every rule of one programme checked against one person."""
+
+    status: _Check
+    age: _Check
+    others: list[_Check]  # education, situation, project stage
+    amount: _Check
+    residence: _Check
+    locality: str | None
+    goal_points: int
+    goal: _Check
+    sector_points: int
+    sector: _Check
+
+    @property
+    def personal(self) -> list[_Check]:
+        return [self.age, *self.others, self.amount]
+
+    @property
+    def failed(self) -> list[_Check]:
+        """Hard rules not met (status first), in the order a counsellor would say them."""
+        checks = [self.status, *self.personal, self.residence]
+        return [check for check in checks if check.outcome == FAILED]
+
+
+def _assess(program: Program, ctx: _Context) -> _Assessment:
     residence, locality = _residence_rule(program, ctx)
-    personal = [age, *others, amount]
-    failed = [
-        check
-        for check in [_status_rule(program, ctx), *personal, residence]
-        if check.outcome == FAILED
-    ]
     goal_points, goal = _goal_points(program, ctx)
     sector_points, sector = _sector_points(program, ctx)
-    if len(failed) > 1 or goal.outcome == FAILED:
+    return _Assessment(
+        status=_status_rule(program, ctx),
+        age=_age_rule(program, ctx),
+        others=[
+            _education_rule(program, ctx),
+            _situation_rule(program, ctx),
+            _stage_rule(program, ctx),
+        ],
+        amount=_amount_rule(program, ctx),
+        residence=residence,
+        locality=locality,
+        goal_points=goal_points,
+        goal=goal,
+        sector_points=sector_points,
+        sector=sector,
+    )
+
+
+def evaluate(program: Program, ctx: _Context) -> ProgramMatch | None:
+    """The programme as an offer, a near miss, or None (excluded, or not for this goal)."""
+    checks = _assess(program, ctx)
+    failed = checks.failed
+    if len(failed) > 1 or checks.goal.outcome == FAILED:
         return None
 
     caution = caution_for(program, ctx.language, ctx.today, ctx.phrases)
     score = (
-        goal_points
-        + _specificity_points(program, ctx, age, others, amount)
-        + (LOCALITY[locality] if locality else LOCALITY_UNKNOWN)
-        + sector_points
+        checks.goal_points
+        + _specificity_points(program, ctx, checks.age, checks.others, checks.amount)
+        + _schooling_points(program, checks.others[0])
+        + (LOCALITY[checks.locality] if checks.locality else LOCALITY_UNKNOWN)
+        + checks.sector_points
         - (CAUTION_PENALTY if caution else 0)
     )
-    explained = [goal, *personal, sector, residence]
+    explained = [checks.goal, *checks.personal, checks.sector, checks.residence]
     positives = [check for check in explained if check.outcome == MET]
     notes = [
         check for check in explained if check.outcome != MET and check.text and check not in failed
@@ -439,13 +538,48 @@ def evaluate(program: Program, ctx: _Context) -> ProgramMatch | None:
         id=program.id,
         name=program.name.get(ctx.language),
         score=max(0, min(100, score)),
-        status=program.status,
+        status=program.status_on(ctx.today),
         kind=NEAR_MISS if failed else OFFER,
         reasons=[check.text for check in shown if check.text],
         missing=[check.text for check in failed if check.text],
         caution=caution,
         reason_codes=[check.code for check in shown + failed if check.code],
         program=program,
+        goal_class=1
+        if checks.goal.code == "goal_related" or checks.sector.outcome == FAILED
+        else 0,
+        doubt=_doubt(program, ctx.today),
+    )
+
+
+def _doubt(program: Program, today: date) -> int:
+    """0: confirmed (status active, verified recently); 1: to confirm, or stale."""
+    return 0 if program.status == "active" and program.staleness(today) is None else 1
+
+
+def _rank_key(item: ProgramMatch) -> tuple:
+    """How a counsellor orders suggestions: strong fits (the person's goal, their sector)
+    before weaker ones (a related goal, other sectors); within each, confirmed before to
+    confirm (a programme whose sources say it may have ended is `to_confirm` at best, so it
+    never comes before a confirmed one); then by score."""
+    return (item.goal_class, item.doubt, -item.score, item.id)
+
+
+def _context(
+    profile: Profile,
+    language: str,
+    today: date | None,
+    geography: Geography | None,
+    phrases: Phrasebook | None,
+) -> _Context:
+    language = language if language in LANGUAGES else "fr"
+    geography = geography or default_geography()
+    if profile.commune and profile.commune not in geography.communes:
+        profile = Profile(
+            **{**profile.__dict__, "commune": geography.find_commune(profile.commune)}
+        )
+    return _Context(
+        profile, language, today or date.today(), geography, phrases or default_phrasebook()
     )
 
 
@@ -462,18 +596,239 @@ def match(
     """The best `limit` programmes for `profile` (and up to `limit` near misses).
 
     `catalog` is any iterable of programmes: a `Catalog`, or `CatalogStore(...).catalog`.
+    `today` (default: the current date) decides which programmes are open: one whose
+    `valid_until` has passed is not offered from the next day.
     """
-    language = language if language in LANGUAGES else "fr"
-    geography = geography or default_geography()
-    if profile.commune and profile.commune not in geography.communes:
-        profile = Profile(
-            **{**profile.__dict__, "commune": geography.find_commune(profile.commune)}
-        )
-    ctx = _Context(
-        profile, language, today or date.today(), geography, phrases or default_phrasebook()
-    )
+    ctx = _context(profile, language, today, geography, phrases)
     evaluated = [item for item in (evaluate(program, ctx) for program in catalog) if item]
-    ranked = sorted(evaluated, key=lambda item: (-item.score, item.id))
-    offers = [item for item in ranked if item.kind == OFFER][:limit]
-    near_misses = [item for item in ranked if item.kind == NEAR_MISS][:limit]
-    return MatchResult(offers, near_misses, language)
+    offers = sorted((item for item in evaluated if item.kind == OFFER), key=_rank_key)[:limit]
+    # Near misses: what the person could change first; closed programmes last (they are
+    # answered by name, see describe_for_person).
+    near_misses = sorted(
+        (item for item in evaluated if item.kind == NEAR_MISS),
+        key=lambda i: (i.status not in OPEN_STATUSES, -i.score, i.id),
+    )[:limit]
+    return MatchResult(offers, near_misses, ctx.language)
+
+
+# ------------------------------------------------------------------ one programme, by name
+OPEN, PAUSED, ENDED = "open", "paused", "ended"  # and EXPIRED ("expired")
+ALTERNATIVES_SHOWN = 3
+# The profile fields a programme's rules read: asked when unknown to say whether it fits.
+_RULE_FIELDS = {
+    "age": lambda r: r.age_min is not None or r.age_max is not None,
+    "education": lambda r: r.has_education_rule,
+    "situation": lambda r: bool(r.situations),
+    "commune": lambda r: not r.residence.is_national,
+    "project_stage": lambda r: bool(r.project_stages),
+    "amount": lambda r: r.amount_min is not None or r.amount_max is not None,
+}
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A programme to go to instead, and whether it fits the person."""
+
+    id: str
+    name: str
+    fits: bool  # no rule the person is known to break
+    why: list[str]  # why it fits (or, when it does not, what is missing)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "fits": self.fits, "why": self.why}
+
+
+@dataclass(frozen=True)
+class ProgramAnswer:
+    """What Bousla says when someone asks about one programme by name.
+
+    - `status`: "open" (active or to confirm), "paused", "ended", or "expired" (open
+      programme past its valid_until); `status_note`: what happened, for the last three
+      (the programme's own `status_note`, or the date that passed).
+    - `fits`: no eligibility rule the person is known to break (age, schooling, situation,
+      place, project stage, amount); `reasons` say why it fits, `missing` why not (the
+      goal too: "il sert surtout à lancer ton projet" for someone looking for a job).
+    - `serves_goal`: the programme is for the person's goal (or a related one); None when
+      the goal is unknown. `to_know`: profile fields its rules read that are unknown
+      ("age", "commune"...): ask them to say whether it fits.
+    - `alternatives`: when it is not open, its `instead` programmes that are open (those
+      that fit first), else the best matches for the person; when it is open but does not
+      fit, the best open matches that do.
+    """
+
+    id: str
+    name: str
+    language: str
+    status: str
+    status_note: str | None
+    fits: bool
+    serves_goal: bool | None
+    reasons: list[str]
+    missing: list[str]
+    to_know: list[str]
+    caution: str | None
+    alternatives: list[Alternative]
+    program: Program = field(repr=False, compare=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "language": self.language,
+            "status": self.status,
+            "status_note": self.status_note,
+            "fits": self.fits,
+            "serves_goal": self.serves_goal,
+            "reasons": self.reasons,
+            "missing": self.missing,
+            "to_know": self.to_know,
+            "caution": self.caution,
+            "alternatives": [alternative.as_dict() for alternative in self.alternatives],
+            "verified_on": self.program.verified_on.isoformat(),
+        }
+
+
+def _answer_status(program: Program, today: date) -> str:
+    status = program.status_on(today)
+    return OPEN if status in OPEN_STATUSES else status
+
+
+def _status_note(program: Program, status: str, ctx: _Context) -> str | None:
+    if status == OPEN:
+        return None
+    if program.status_note is not None:
+        return program.status_note.get(ctx.language)
+    if status == EXPIRED:
+        date_text = program.valid_until.strftime("%d/%m/%Y")
+        return ctx.phrases.reason("status_expired_note", ctx.language, date=date_text)
+    return ctx.phrases.reason(f"status_{status}", ctx.language)
+
+
+def _alternative(program: Program, ctx: _Context) -> Alternative:
+    checks = _assess(program, ctx)
+    failed = [check for check in checks.failed if check is not checks.status]
+    explained = [checks.goal, *checks.personal, checks.sector, checks.residence]
+    fits = not failed
+    if fits:
+        texts = [check.text for check in explained if check.outcome == MET and check.text]
+    else:
+        texts = [check.text for check in failed if check.text]
+    return Alternative(program.id, program.name.get(ctx.language), fits, texts)
+
+
+def describe_for_person(
+    program: Program | str,
+    profile: Profile,
+    catalog: Iterable[Program],
+    today: date | None = None,
+    language: str = "fr",
+    *,
+    geography: Geography | None = None,
+    phrases: Phrasebook | None = None,
+) -> ProgramAnswer:
+    """The answer to "chno hiya forsa?" for this person (see ProgramAnswer).
+
+    `program` is a Program or an id of `catalog`; `catalog` resolves the alternatives
+    (`instead`) and the best matches; `today` (default: the current date) decides whether
+    the programme is open, as in `match`. Raises KeyError for an unknown id.
+    """
+    programs = {item.id: item for item in catalog}
+    if isinstance(program, str):
+        program = programs[program]
+    ctx = _context(profile, language, today, geography, phrases)
+    checks = _assess(program, ctx)
+    status = _answer_status(program, ctx.today)
+    failed = [check for check in checks.failed if check is not checks.status]
+    explained = [*checks.personal, checks.residence, checks.sector]
+    reasons = [
+        check.text
+        for check in [checks.goal, *explained]
+        if check.outcome == MET and check.text and check.code != "residence_national"
+    ]
+    missing = [check.text for check in failed if check.text]
+    serves_goal: bool | None = None
+    if ctx.profile.goal is not None:
+        serves_goal = checks.goal.outcome == MET
+        if not serves_goal:
+            missing.append(
+                ctx.phrases.reason(
+                    "goal_other",
+                    ctx.language,
+                    goals=ctx.labels("goal", program.eligibility.goals[:2]),
+                    goal=ctx.label("goal", ctx.profile.goal),
+                )
+            )
+    rules = program.eligibility
+    known = {name: getattr(ctx.profile, name) for name in _RULE_FIELDS}
+    to_know = [
+        name for name, has_rule in _RULE_FIELDS.items() if has_rule(rules) and known[name] is None
+    ]
+    fits = not failed
+
+    alternatives: list[Alternative] = []
+    if status != OPEN or not fits:
+        candidates = [
+            programs[target]
+            for target in program.instead
+            if target in programs and programs[target].is_open_on(ctx.today)
+        ]
+        alternatives = [_alternative(candidate, ctx) for candidate in candidates]
+        alternatives = [a for a in alternatives if a.fits] + [
+            a for a in alternatives if not a.fits and status != OPEN
+        ]
+        if not any(alternative.fits for alternative in alternatives):
+            best = match(
+                ctx.profile,
+                [item for item in programs.values() if item.id != program.id],
+                ctx.language,
+                limit=ALTERNATIVES_SHOWN,
+                today=ctx.today,
+                geography=ctx.geography,
+                phrases=ctx.phrases,
+            )
+            chosen = {alternative.id for alternative in alternatives}
+            alternatives = [
+                Alternative(offer.id, offer.name, True, offer.reasons[:2])
+                for offer in best.offers
+                if offer.id not in chosen
+            ] + alternatives
+        alternatives = alternatives[:ALTERNATIVES_SHOWN]
+
+    return ProgramAnswer(
+        id=program.id,
+        name=program.name.get(ctx.language),
+        language=ctx.language,
+        status=status,
+        status_note=_status_note(program, status, ctx),
+        fits=fits,
+        serves_goal=serves_goal,
+        reasons=reasons,
+        missing=missing,
+        to_know=to_know,
+        caution=caution_for(program, ctx.language, ctx.today, ctx.phrases)
+        if status == OPEN
+        else None,
+        alternatives=alternatives,
+        program=program,
+    )
+
+
+def describe_named(
+    text: str,
+    profile: Profile,
+    catalog: Iterable[Program],
+    today: date | None = None,
+    language: str = "fr",
+) -> list[ProgramAnswer]:
+    """Answers for every programme a message names ("w forsa?", "kifach ntsjel f awrach")."""
+    from bot.catalog.names import find_programmes
+
+    programs = list(catalog)
+    return [
+        describe_for_person(program_id, profile, programs, today, language)
+        for program_id in find_programmes(text, programs)
+    ]

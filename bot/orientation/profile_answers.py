@@ -334,9 +334,27 @@ _EDUCATION: Rules = [
                     r"walo", r"والو", r"aucun", r"none")),
 ]  # fmt: skip
 
+# "ma kan9ra ma kankhdem", "la kan9ra la kankhdem", "ma kankhdemch w ma kan9rach" (NEET).
+_NOT = r"(?:ma|la|lla) ?"
+_AND_NOT = r",? (?:w |wla |ou |o )?(?:ma|la|lla|wla) ?"
+_STUDYING = r"kan9raw?(?:ch)?"
+_WORKING = r"(?:kan)?kh[ae]?dd?[ae]?mw?(?:ch)?"
+
 _SITUATION: Rules = [
+    # Neither studying nor working (NEET), in the three scripts: read before "kan9ra" (student)
+    # and "kankhdem" (employed) can match one half of the sentence.
     ("not_in_school", _words(
-        r"ni (?:etudes?|ecole) ni (?:travail|emploi|boulot)",
+        r"ni (?:etudes?|ecole|etudiante?|eleve|fac) ni (?:travail|emploi|boulot|job|salariee?)",
+        r"(?:je )?(?:ne )?(?:travaille|bosse) pas (?:et|ni) (?:je |j'? ?)?(?:n'? ?|ne )?"
+        r"(?:etudie|vais a l'?ecole) pas",
+        r"(?:je |j'? ?)?(?:n'? ?)?etudie pas (?:et|ni) (?:je )?(?:ne )?(?:travaille|bosse) pas",
+        r"pas d'?(?:ecole|etudes?),? pas de (?:travail|boulot|job)",
+        _NOT + _STUDYING + _AND_NOT + _WORKING,
+        _NOT + _WORKING + _AND_NOT + _STUDYING,
+        r"(?:la|bla) 9raya,? (?:w |wla )?(?:la|bla) (?:khdma|khedma|5edma)",
+        r"(?:ما|لا) ?كنقرا(?:ش)?،? ?(?:و|ولا)? ?(?:ما|لا) ?كنخدم(?:ش)?",
+        r"(?:ما|لا) ?كنخدم(?:ش)?،? ?(?:و|ولا)? ?(?:ما|لا) ?كنقرا(?:ش)?",
+        r"(?:لا|بلا) قرايه،? ?(?:و|ولا)? ?(?:لا|بلا) خدمه",
         r"(?:je )?(?:ne )?(?:fais|fait) rien", r"rien",
         r"ma ?kan9rach? (?:w|wla|ou) ma ?(?:kan)?khd[ae]?m(?:ch)?",
         r"ma ?kandir walo", r"ma ?kandir ta ?7aja", r"ما ?كندير والو", r"ما ?كندير حتى حاجه",
@@ -379,7 +397,8 @@ _GOAL: Rules = [
                          r"9rd", r"قرض", r"subvention", r"dwa?yer", r"financing")),
     ("project", _words(r"projet", r"machrou3", r"mchrou3", r"mashrou3", r"مشروع",
                        r"entreprise", r"business", r"startup", r"start-up", r"creer",
-                       r"project", r"cooperative")),
+                       r"project", r"cooperative", r"l?ta3a?wniya", r"l?t3a?wniya",
+                       r"تعاونيه")),
     ("training", _words(r"formations?", r"former", r"apprendre", r"takwin", r"تكوين",
                         r"n?t3al?em", r"نتعلم", r"cours", r"diplome", r"etudes",
                         r"training", r"ofppt")),
@@ -401,9 +420,9 @@ _STAGE: Rules = [
 ]  # fmt: skip
 
 _SECTOR: Rules = [
-    ("social_economy", _words(r"cooperative", r"association", r"economie sociale",
-                              r"ta3awniya", r"t3awniya", r"تعاونيه", r"جمعيه",
-                              r"social_economy")),
+    ("social_economy", _words(r"cooperatives?", r"association", r"economie sociale",
+                              r"l?ta3a?wniy(?:a|at)", r"l?t3a?wniy(?:a|at)", r"تعاونيه",
+                              r"تعاونيات", r"جمعيه", r"social_economy")),
     ("digital", _words(r"digital", r"numerique", r"informatique", r"web", r"site",
                        r"applications?", r"app", r"developpe?ment", r"developpeur",
                        r"graphisme", r"graphique", r"design", r"marketing", r"e-?commerce",
@@ -419,7 +438,8 @@ _SECTOR: Rules = [
                            r"djaj", r"دجاج")),
     ("crafts", _words(r"artisanat", r"artisan", r"couture", r"tissage", r"broderie",
                       r"menuiserie", r"poterie", r"zellige", r"cuir", r"bijoux", r"textile",
-                      r"khiyata", r"خياطه", r"نجاره", r"nejara", r"tarz", r"طرز",
+                      r"l?kh[iy]{1,2}a?ta", r"l?khayata", r"l?5[iy]{1,2}a?ta", r"couturiere",
+                      r"خياطه", r"الخياطه", r"نجاره", r"nejara", r"tarz", r"طرز",
                       r"sna3a ta9lidiya", r"صناعه تقليديه", r"crafts")),
     ("tourism", _words(r"tourisme", r"touristique", r"guide", r"hotel", r"maison d'?hotes?",
                        r"riad", r"siya7a", r"سياحه", r"tourism")),
@@ -496,6 +516,15 @@ def parse_project_stage(text: str) -> Answer:
 def parse_sector(text: str) -> Answer:
     """A sector of the catalogue (agriculture, crafts, trade, services, digital, ...)."""
     return _closed(text, _SECTOR, SECTORS, _SECTOR_ALIASES)
+
+
+def find_sectors(text: str | None) -> list[str]:
+    """Every sector a free text names, in the order of the rules ("bghit ndir ta3awniya
+    dyal lkhyata" -> ["social_economy", "crafts"]); [] for None or nothing found."""
+    if not text:
+        return []
+    cleaned = fold(str(text), "profile")
+    return [code for code, pattern in _SECTOR if pattern.search(cleaned)]
 
 
 def parse_commune(text: str) -> Answer:
