@@ -10,6 +10,7 @@ ended. Events the stories never write (action_listen, slot events...) are left o
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 import uuid
@@ -43,7 +44,7 @@ class Story:
 
 def _slug(text: str) -> str:
     keep = [c.lower() if c.isalnum() else "-" for c in text]
-    return "-".join("".join(keep).split("-")).strip("-")[:60]
+    return re.sub(r"-+", "-", "".join(keep)).strip("-")[:60].strip("-")
 
 
 def load_stories(directory: Path = STORIES_DIR) -> list[Story]:
