@@ -71,6 +71,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
         sys.stdout.write(known_failures_yaml(results + stories))
         return 0
     rows = [r.metrics() for r in results] + [total_row(results)]
+    if not args.json:  # a scenario that never reaches suggestions
+        rows = [{**row, "to_suggestion": row["to_suggestion"] or "-"} for row in rows]
     print_rows(rows, as_json=args.json)
     seconds = time.monotonic() - begun
     summary = {
