@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.bench.stats import print_rows
+from .stats import print_rows  # relative: the benchmarks may move as a package
 
 
 def total_row(results: list) -> dict:
@@ -38,13 +38,12 @@ def total_row(results: list) -> dict:
 
 def run_benchmark(args: argparse.Namespace) -> int:
     from bot.conversations.runner import Harness, default_scenarios, known_failures_yaml
-    from bot.conversations.stack import ConversationStack
-    from bot.training import train
+    from bot.conversations.stack import ConversationStack, ensure_model
 
     scenarios = default_scenarios(Path(args.scenarios)) if args.scenarios else default_scenarios()
     if args.only:
         scenarios = [s for s in scenarios if any(key in s.id for key in args.only)]
-    train(quiet=True)
+    ensure_model()
     begun = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="bousla-conversations-") as var_dir,

@@ -1,7 +1,7 @@
 """The real stack for conversation scenarios: `bousla run` with the fake providers.
 
-The only module of the harness that imports the stack launcher and the fake provider
-APIs: when they move, this is the one line to change.
+The only module of the harness that imports the stack launcher, the fake provider APIs and
+the training: when they move, these imports are the lines to change.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from bot.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook
 from bot.localstack import Stack
 from bot.settings import DEV_SECRET_KEY, derive_key
 from bot.storage.db import build_engine
+from bot.training import train
 
 __all__ = [
     "ConversationStack",
+    "ensure_model",
     "FakeTelegramAPI",
     "FakeTwilioAPI",
     "callback_update",
@@ -37,6 +39,11 @@ __all__ = [
 WHATSAPP_FROM = "whatsapp:+14155238886"
 TELEGRAM_SECRET = "conversations-secret"
 COUNSELLOR = "conseillere.tests"
+
+
+def ensure_model() -> Path:
+    """The trained model of the current data (trained first if stale)."""
+    return train(quiet=True)
 
 
 class ConversationStack:
