@@ -615,7 +615,7 @@ CAUSES = {
     "skipped": "a pending question is dropped (item 6)",
     "asks": "the pending question is not asked again after an aside (item 6)",
     "fill_form": "an answer is never understood (items 4, 5)",
-    "mentions": "the programme asked about is not answered (item 1)",
+    "mentions": "the reply does not name what was asked: a programme, the notice (items 1, 3, 8)",
     "max_programs": "the cards come back instead of one programme (item 1)",
     "forbid": "the cards come back instead of one programme (item 1)",
     "expect": "the expected reply is missing",
