@@ -44,3 +44,4 @@ bench: setup
 	$(BOUSLA) bench rest
 	$(BOUSLA) bench channels
 	$(BOUSLA) bench language
+	$(BOUSLA) bench conversations

@@ -22,6 +22,12 @@ from bot.ops.nlu_eval import (
 HELD_OUT = PROJECT_ROOT / "tests" / "data" / "nlu_test.tsv"
 MIN_MACRO_F1 = 0.90
 MIN_LANGUAGE_ID = 0.97
+# The held-out file is frozen: the figures of docs/benchmarks.md are computed on it and no
+# setting is ever chosen with it (tuning uses cross-validation on the training data).
+# Editing it changes this hash: only on purpose, with the new hash and new figures.
+HELD_OUT_SHA256 = "c13b8fcda3471f0e05a87ebd285a5be9b4e18458af3e70e563d4df291060e84c"
+# Intents typed after the programme suggestions (issue 16): each in each script.
+AFTER_SUGGESTIONS = ("program_details", "how_to_apply", "more_programs")
 
 
 # ------------------------------------------------------------------ reader and scores
@@ -65,6 +71,25 @@ def test_the_held_out_file_reads_with_the_three_languages():
         len(examples) > 900
         and min(sum(e.lang == lang for e in examples) for lang in ("fr", "ary", "ary_latn")) > 250
     )
+
+
+def test_the_held_out_file_is_frozen():
+    import hashlib
+
+    digest = hashlib.sha256(HELD_OUT.read_bytes()).hexdigest()
+    assert digest == HELD_OUT_SHA256, (
+        "tests/data/nlu_test.tsv changed: it is the frozen held-out set. Never edit it to "
+        "raise a score; if a change is on purpose, record the new hash here and the new "
+        "figures in docs/benchmarks.md."
+    )
+
+
+def test_the_held_out_file_has_the_intents_typed_after_suggestions():
+    examples = read_examples(HELD_OUT)
+    for intent in AFTER_SUGGESTIONS:
+        for lang in ("fr", "ary", "ary_latn"):
+            count = sum(e.intent == intent and e.lang == lang for e in examples)
+            assert count >= 15, (intent, lang, count)
 
 
 def test_no_held_out_message_is_a_training_example():
@@ -124,12 +149,26 @@ def agent(trained_model):
     return load_agent(trained_model)
 
 
+@pytest.fixture(scope="module")
+def held_out_report(agent):
+    return evaluate(HELD_OUT, agent)
+
+
 @pytest.mark.slow
-def test_the_trained_model_on_the_held_out_messages(agent):
-    report = evaluate(HELD_OUT, agent)
-    summary = format_report(report)
-    for lang, score in report.intents.items():
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 item 10: the intents typed after suggestions (program_details, "
+    "how_to_apply, more_programs), added to the held-out file, are not yet understood",
+)
+def test_the_trained_model_on_the_held_out_messages(held_out_report):
+    summary = format_report(held_out_report)
+    for lang, score in held_out_report.intents.items():
         assert score.macro_f1 >= MIN_MACRO_F1, f"{lang}\n{summary}"
+
+
+@pytest.mark.slow
+def test_language_identification_on_the_held_out_messages(held_out_report):
+    report, summary = held_out_report, format_report(held_out_report)
     assert report.language_id["bousla"] >= MIN_LANGUAGE_ID, summary
     assert report.language_id["bousla"] > report.language_id["langdetect"], summary
     if "lingua" in report.language_id:

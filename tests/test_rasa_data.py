@@ -61,7 +61,10 @@ def test_rasa_data_validate():
     assert not unexpected, "\n".join(unexpected)
 
 
-def test_test_stories_pass_with_the_trained_model(trained_model, tmp_path):
+def test_the_policies_predict_the_test_stories_actions(trained_model, tmp_path):
+    """`rasa test core` without --e2e: the dialogue policies, given each story's own intents
+    (the messages are not read, the actions do not run). The same stories go through NLU
+    and the real action server in tests/test_conversations.py."""
     result = rasa(
         "test", "core", "--model", str(trained_model),
         "--stories", "tests/stories", "--out", str(tmp_path),
