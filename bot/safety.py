@@ -45,8 +45,8 @@ DISTRESS_INTENT = "distress"
 # The model's confidence in `distress` (DIET, before any override) that makes a message
 # `danger` on its own, and the lower one that makes it a `check_in`. Chosen on the dev
 # set (tests/data/safety_dev.tsv) and the training data, never on the evaluation set.
-DANGER_CONFIDENCE = 0.80
-CHECK_IN_CONFIDENCE = 0.50
+DANGER_CONFIDENCE = 0.99
+CHECK_IN_CONFIDENCE = 0.80
 
 _ARABIC_CHAR = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _HARAKAT = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # short vowels, shadda, tatweel
@@ -440,11 +440,14 @@ def assess(
     """The tier of a message, decided here and nowhere else.
 
     - `danger`: a lexicon phrase (outside any idiom), or the model's confidence in
-      `distress` at DANGER_CONFIDENCE or more, unless the message has an idiom and no
-      lexicon phrase (the model may have read "mat b d7k" as death): then `check_in`;
+      `distress` at DANGER_CONFIDENCE or more;
     - `check_in`: a weak lexicon phrase (a category's `check_in` list), or the model's
       confidence in `distress` at CHECK_IN_CONFIDENCE or more;
     - None otherwise.
+
+    A message with an idiom ("mat b d7k", "je meurs de faim") and no lexicon phrase is
+    never `danger` from the model alone, which may have read the idiom as death: at
+    DANGER_CONFIDENCE or more it is a `check_in`, below nothing.
 
     `intent_ranking` is the model's (DIET's) ranking before any override; without it,
     the lexicon alone decides (what the dashboard does).
@@ -453,11 +456,12 @@ def assess(
     confidence = distress_confidence(intent_ranking)
     if match is not None and match.tier == DANGER:
         return Assessment(DANGER, match.category, "lexicon", match.phrase, confidence)
-    if confidence is not None and confidence >= DANGER_CONFIDENCE and not idiom:
+    score = confidence or 0.0
+    if score >= DANGER_CONFIDENCE and not idiom:
         category = match.category if match is not None else None
         return Assessment(DANGER, category, "model", None, confidence)
     if match is not None:
         return Assessment(CHECK_IN, match.category, "lexicon", match.phrase, confidence)
-    if confidence is not None and confidence >= CHECK_IN_CONFIDENCE:
+    if score >= (DANGER_CONFIDENCE if idiom else CHECK_IN_CONFIDENCE):
         return Assessment(CHECK_IN, None, "model", None, confidence)
     return Assessment(None, confidence=confidence)

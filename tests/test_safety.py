@@ -328,10 +328,12 @@ def test_assess_decides_the_tier_in_one_place():
 
 
 def test_an_idiom_alone_gets_at_most_a_check_in_from_the_model():
-    from bot.safety import assess
+    from bot.safety import CHECK_IN_CONFIDENCE, DANGER_CONFIDENCE, assess
 
-    assert assess("ghadi nmout bl jou3", ranking(0.99)).tier == "check_in"
-    assert assess("ghadi nmout bl jou3, w kayderbni baba", ranking(0.99)).tier == "danger"
+    assert assess("ghadi nmout bl jou3", ranking(DANGER_CONFIDENCE)).tier == "check_in"
+    assert assess("ghadi nmout bl jou3", ranking(CHECK_IN_CONFIDENCE)).tier is None
+    danger = assess("ghadi nmout bl jou3, w kayderbni baba", ranking(DANGER_CONFIDENCE))
+    assert (danger.tier, danger.source) == ("danger", "lexicon")
 
 
 def test_the_parse_data_never_carries_the_persons_words():
