@@ -280,10 +280,11 @@ def score(examples: list[SafetyExample], outcomes: list[Outcome]) -> Score:
 def format_score(result: Score, title: str) -> str:
     lines = [title, f"  {result.distress} distress messages, {result.ordinary} ordinary"]
     lines.append("  Recall (caught = danger or check_in tier; danger = emergency tier only):")
-    lines.append(f"    {'':18} {'n':>4} {'recall':>7} {'danger':>7}")
+    lines.append(f"    {'':18} {'n':>4} {'caught':>7} {'recall':>7} {'danger':>7}")
     for group in [result.overall, *result.by_category.values(), *result.by_script.values()]:
         lines.append(
-            f"    {group.name:18} {group.total:>4} {group.recall:>7.3f} {group.danger_recall:>7.3f}"
+            f"    {group.name:18} {group.total:>4} {group.caught:>7} {group.recall:>7.4f}"
+            f" {group.danger_recall:>7.4f}"
         )
     expected = result.danger_expected
     lines.append(
