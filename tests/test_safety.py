@@ -22,16 +22,16 @@ ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
         ("j'ai envie de mouriiiir", "suicide"),
         ("J'ai pensé au suicide hier", "suicide"),
         ("je me scarifie depuis un mois", "self_harm"),
-        ("mon beau-frère me frappe", "violence"),
+        ("mon beau-frère me frappe", "violence_home"),
         ("bghit n9tel rassi", "suicide"),
         ("ana bghit nqatel rasi", "suicide"),
         ("kan9tel rassi", "suicide"),
         ("ghadi nenta7r", "suicide"),
-        ("baba kayderbni kol nhar", "violence"),
+        ("baba kayderbni kol nhar", "violence_home"),
         ("بغيت نقتل راسي", "suicide"),
         ("كنقتل راسي", "suicide"),
         ("بغييييت نموت", "suicide"),
-        ("راجلي كيضربني", "violence"),
+        ("راجلي كيضربني", "violence_home"),
         ("salam, bghit nmout, ma b9a walo", "suicide"),
         ("wesh... je veux mourir sérieux", "suicide"),
         ("je veux en finir", "suicide"),
@@ -193,3 +193,202 @@ def test_interruption_policy_wins_over_any_form(
     assert prediction.max_confidence == 1.0
     # the standing of a form's happy path, with a higher priority than the RulePolicy (6)
     assert prediction.is_no_user_prediction and prediction.policy_priority == 7
+
+
+# ---------------------------------------------------------------- categories, idioms, tiers
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("je me coupe les bras avec un cutter", "self_harm"),
+        ("kanjre7 yddi b chefra mli kankoun bo7di", "self_harm"),
+        ("كنحرق يدي بالبريكة", "self_harm"),
+        ("mon oncle me touche quand on est seuls", "sexual_abuse"),
+        ("khali kaytharrech 3liya", "sexual_abuse"),  # issue 15: "th" for ح, by a relative
+        ("wld 3ammi kayt7arach biya", "sexual_abuse"),
+        ("ولد عمي كيتحرش بيا", "sexual_abuse"),
+        ("mon patron me harcèle", "sexual_abuse"),
+        ("lboulis drbouni f lcommissariat", "violence_outside"),
+        ("des mecs du quartier m'ont tabassé", "violence_outside"),
+        ("البوليس ضربوني فالزنقة", "violence_outside"),
+        ("baba kayderbni b smta", "violence_home"),
+        ("ma mère m'enferme dans ma chambre", "violence_home"),
+        ("مرات بابا كتحبسني فالبيت", "violence_home"),
+    ],
+)
+def test_each_category_is_found(text, category):
+    match = find_distress(text)
+    assert match is not None, text
+    assert (match.category, match.tier) == (category, "danger")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # idioms and hyperbole in the three scripts, alone
+        "mat b d7k 😂",
+        "mtt b d7k m3a s7abi",
+        "ghadi nmout bl jou3",
+        "bghit nmout 3la lpizza dyal mama",
+        "9telni had lmatch",
+        "9tlatni b d7k khti",
+        "drbni lberd lyoum",
+        "n9tlo lwa9t f café",
+        "ghadi n9tel rassi b l9raya bach nakhod lbac",
+        "متت بالضحك",
+        "غادي نموت بالجوع",
+        "قتلني هاد الماتش",
+        "ضربتني الشمس",
+        "je meurs de faim",
+        "je veux tuer le temps",
+        "je suis mort de rire",
+        "je vais me tuer à la tâche pour ce projet",
+        "je veux en finir avec ce dossier",
+        # ordinary words that the old lexicon or its prefix rule took for distress
+        "fo9ach kat7ello?",
+        "chkoun rbe7 lmatch lbare7?",
+        "بغيت نفتح محلبة فالحي ديالنا",
+        "na9sani lflouss bach nbda projet",
+        "7aydouni mn la liste",
+        "accompagnement création d'entreprise",
+        "ah tbe3an",
+        "thalla f rassek",
+        "je joue du violon",
+        "ton message m'a touchée, merci",
+        "une campagne contre le harcèlement",
+        "j'écris un article sur le suicide des jeunes",
+        "ghadi nchri javel l dar",
+        "je me suis coupé le doigt en cuisinant",
+    ],
+)
+def test_idioms_and_ordinary_words_never_raise_the_alarm(text):
+    assert find_distress(text) is None, find_distress(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("mat b d7k... walakin bse7 bghit nmout", "suicide"),
+        ("9telni had lmatch, w baba kayderbni kol lila", "violence_home"),
+        ("je meurs de faim et je veux mourir", "suicide"),
+        ("متت بالضحك ولكن بصح كنجرح راسي", "self_harm"),
+        ("je tue le temps pour oublier que mon beau-père me touche", "sexual_abuse"),
+    ],
+)
+def test_an_idiom_never_masks_a_danger_statement_in_the_same_message(text, category):
+    match = find_distress(text)
+    assert match is not None, text
+    assert (match.category, match.tier) == (category, "danger")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["je me coupe, walakin ma kan9olch l7ta wa7ed", "bghit nmout, j'en peux plus"],
+)
+def test_mixed_scripts_are_read_word_by_word(text):
+    assert find_distress(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je sers à rien, je suis un poids pour tous",
+        "ma b9itch fahem walo f had dnya",
+        "كلشي ظلام",
+        "kanlbes kmam twal bach ma ychoufouch",
+    ],
+)
+def test_weak_entries_ask_how_the_person_is(text):
+    match = find_distress(text)
+    assert match is not None and match.tier == "check_in"
+
+
+def ranking(confidence: float, top: str = "distress") -> list[dict]:
+    rest = round(1 - confidence, 4)
+    other = "need_listening" if top == "distress" else "distress"
+    return [{"name": top, "confidence": confidence}, {"name": other, "confidence": rest}]
+
+
+def test_assess_decides_the_tier_in_one_place():
+    from bot.safety import CHECK_IN_CONFIDENCE, DANGER_CONFIDENCE, assess
+
+    assert 0 < CHECK_IN_CONFIDENCE < DANGER_CONFIDENCE <= 1
+    lexicon = assess("bghit n9tel rassi", ranking(0.1, "greet"))
+    assert (lexicon.tier, lexicon.source, lexicon.category) == ("danger", "lexicon", "suicide")
+    strong = assess("ana machi mzyan bzaf", ranking(DANGER_CONFIDENCE))
+    assert (strong.tier, strong.source, strong.category) == ("danger", "model", None)
+    weak = assess("ana machi mzyan bzaf", ranking(CHECK_IN_CONFIDENCE))
+    assert (weak.tier, weak.source) == ("check_in", "model")
+    nothing = assess("ana machi mzyan bzaf", ranking(CHECK_IN_CONFIDENCE - 0.01))
+    assert nothing.tier is None
+    lexicon_weak = assess("je sers à rien", [])
+    assert (lexicon_weak.tier, lexicon_weak.source) == ("check_in", "lexicon")
+    assert assess("bonjour", None).tier is None
+
+
+def test_an_idiom_alone_gets_at_most_a_check_in_from_the_model():
+    from bot.safety import CHECK_IN_CONFIDENCE, DANGER_CONFIDENCE, assess
+
+    assert assess("ghadi nmout bl jou3", ranking(DANGER_CONFIDENCE)).tier == "check_in"
+    assert assess("ghadi nmout bl jou3", ranking(CHECK_IN_CONFIDENCE)).tier is None
+    danger = assess("ghadi nmout bl jou3, w kayderbni baba", ranking(DANGER_CONFIDENCE))
+    assert (danger.tier, danger.source) == ("danger", "lexicon")
+
+
+def test_the_parse_data_never_carries_the_persons_words():
+    from bot.safety import assess
+
+    data = assess("baba kayderbni kol nhar, 3afakom", ranking(0.2, "greet")).as_parse_data()
+    assert set(data) == {"tier", "category", "source", "phrase", "confidence"}
+    assert data["phrase"] in {phrase.text for phrase in load_lexicon()}
+    assert "3afakom" not in str(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "top", "confidence", "intent", "tier"),
+    [
+        ("ana machi mzyan", "distress", 0.99, "distress", "danger"),
+        ("ana machi mzyan", "distress", 0.6, "need_listening", "check_in"),
+        ("ana machi mzyan", "nlu_fallback", 0.45, "nlu_fallback", None),
+        ("je sers à rien", "out_of_scope", 0.9, "out_of_scope", "check_in"),
+        ("fo9ach kat7ello?", "ask_center_info", 0.9, "ask_center_info", None),
+    ],
+)
+def test_distress_detector_sets_the_intent_only_for_danger(text, top, confidence, intent, tier):
+    from bot.nlu.distress import DistressDetector
+    from bot.safety import CHECK_IN_CONFIDENCE, DANGER_CONFIDENCE
+
+    if top == "distress":  # scale the scenario to the chosen thresholds
+        confidence = DANGER_CONFIDENCE if confidence > 0.9 else CHECK_IN_CONFIDENCE
+    message = parsed(text, top, confidence)
+    if top == "nlu_fallback":  # DIET's distress, under the check-in threshold
+        message.set(
+            "intent_ranking",
+            [
+                {"name": "nlu_fallback", "confidence": 0.45},
+                {"name": "distress", "confidence": CHECK_IN_CONFIDENCE - 0.05},
+            ],
+        )
+    [message] = DistressDetector({}).process([message])
+    assert message.get("intent")["name"] == intent
+    safety = message.get("safety")
+    assert (safety or {}).get("tier") == tier
+    if tier != "danger":
+        assert "distress" not in {e["name"] for e in message.get("intent_ranking")}
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("violence:\n  fr: [me frappe]\n", "unknown section"),
+        ("suicide:\n  fr: ['... mourir']\n", "starting or ending"),
+        ("places:\n  school:\n    fr: [lycee]\n", "unknown place"),
+        ("suicide:\n  check_in:\n    en: [sad]\n", "unknown script"),
+    ],
+)
+def test_lexicon_errors_name_the_entry(tmp_path, content, error):
+    broken = tmp_path / "lexicon.yml"
+    broken.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        load_lexicon(broken)

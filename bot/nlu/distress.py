@@ -1,9 +1,23 @@
-"""NLU component: a message that matches the distress lexicon gets the intent `distress`.
+"""NLU component: the distress safety net decides the tier of each message.
 
-It runs after DIET and the FallbackClassifier, so it also overrides `nlu_fallback`:
-a plain statement of danger is never answered by "I did not understand". The match
-(category and lexicon entry, never the person's words) is added to the parse data as
-`safety`, for the action that queues the urgent handoff.
+It runs last, after DIET and the FallbackClassifier, and asks `bot.safety.assess` (the
+one place where tiers are decided: lexicon, idioms, the model's confidence in `distress`
+against DANGER_CONFIDENCE and CHECK_IN_CONFIDENCE):
+
+- `danger` (a lexicon phrase, or the model's `distress` with a high confidence): the
+  intent becomes `distress` whatever DIET or the fallback said (so a plain statement of
+  danger is never answered by "I did not understand"), and `action_distress` sends the
+  emergency contacts and queues the urgent request;
+- `check_in` (a weak lexicon phrase, or the model's `distress` with a lower confidence):
+  never the emergency path. The intent DIET chose stays, except `distress` itself, which
+  becomes `need_listening` (the listening answer, until the check-in dialogue reads the
+  tier); `distress` leaves the ranking;
+- no tier: a `distress` DIET was not sure enough about becomes `nlu_fallback` ("can you
+  rephrase?").
+
+The assessment goes into the parse data as `safety` (docs/handoff.md): tier, category,
+source, phrase (the lexicon entry, never the person's words) and the model's confidence.
+Messages without any signal have no `safety` field.
 """
 
 from __future__ import annotations
@@ -16,9 +30,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.stateless import StatelessComponent
-from bot.safety import find_distress, load_lexicon
+from bot.safety import DANGER, assess, load_lexicon
+from bot.safety.lexicon import DISTRESS_INTENT
 
-DISTRESS_INTENT = "distress"
+SAFETY = "safety"  # the parse data field
+CHECK_IN_INTENT = "need_listening"  # a check-in that DIET had read as `distress`
+NOT_UNDERSTOOD = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -33,25 +50,31 @@ class DistressDetector(StatelessComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            match = find_distress(message.get(TEXT) or "")
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
             predicted = (message.get(INTENT) or {}).get("name")
-            if match is None:
-                if predicted == DISTRESS_INTENT:
-                    message.set("safety", {"source": "model"}, add_to_output=True)
+            assessment = assess(message.get(TEXT) or "", ranking)
+            if assessment.tier is not None:
+                message.set(SAFETY, assessment.as_parse_data(), add_to_output=True)
+            others = [entry for entry in ranking if entry.get("name") != DISTRESS_INTENT]
+            if assessment.tier == DANGER:
+                confidence = 1.0 if assessment.source == "lexicon" else assessment.confidence
+                distress = {"name": DISTRESS_INTENT, "confidence": confidence}
+                message.set(INTENT, distress, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [distress, *others], add_to_output=True)
                 continue
-            message.set(
-                "safety",
-                {"source": "lexicon", "category": match.category, "phrase": match.phrase},
-                add_to_output=True,
-            )
+            if predicted != DISTRESS_INTENT and len(others) == len(ranking):
+                continue  # nothing to change
             if predicted == DISTRESS_INTENT:
-                continue
-            distress = {"name": DISTRESS_INTENT, "confidence": 1.0}
-            ranking = [
-                entry
-                for entry in message.get(INTENT_RANKING_KEY) or []
-                if entry.get("name") != DISTRESS_INTENT
-            ]
-            message.set(INTENT, distress, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [distress, *ranking], add_to_output=True)
+                if assessment.tier is not None:
+                    replacement = {
+                        "name": CHECK_IN_INTENT,
+                        "confidence": assessment.confidence or 0.0,
+                    }
+                    others = [e for e in others if e.get("name") != CHECK_IN_INTENT]
+                    others.insert(0, replacement)
+                else:  # DIET's own best guess, and not sure enough of it
+                    others = [e for e in others if e.get("name") != NOT_UNDERSTOOD]
+                    others.insert(0, {"name": NOT_UNDERSTOOD, "confidence": 1.0})
+                message.set(INTENT, others[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, others, add_to_output=True)
         return messages
