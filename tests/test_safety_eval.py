@@ -121,4 +121,4 @@ def test_the_dashboard_flags_with_the_same_lexicon():
         for script in ("fr", "ary", "ary_latn"):
             assert present[(category, script)] >= 3, (category, script)
     assert {p.script for p in lexicon.idioms} == {"fr", "ary", "ary_latn"}
-    assert (PROJECT_ROOT / "bot" / "safety_lexicon.yml").is_file()
+    assert (PROJECT_ROOT / "bot" / "safety" / "safety_lexicon.yml").is_file()
