@@ -64,7 +64,9 @@ class Service:
 
 
 def rasa_command(settings: Settings, model: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa", "run", "--enable-api", "--cors", "*",
+    # `bousla bench turn --breakdown` times the steps of each turn (bot/ops/bench/turn_probe.py).
+    module = "bot.ops.bench.turn_probe" if os.environ.get("BOUSLA_TURN_TIMINGS") else "rasa"
+    return [sys.executable, "-m", module, "run", "--enable-api", "--cors", "*",
             "--auth-token", settings.rasa_api_token,
             "--interface", settings.host, "--port", str(port),
             "--model", model, "--endpoints", "endpoints.yml",
