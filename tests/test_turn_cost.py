@@ -210,3 +210,37 @@ async def test_a_long_conversation_is_read_as_its_last_turns_on_top_of_its_state
             .where(TURN_STATES.c.sender_id == "window-test")
         ).scalar_one()
     assert kept <= 3 + 2  # older states are deleted as the window moves on
+
+
+# ------------------------------------------------------------ Rasa's process, as Bousla runs it
+ACTION_RESULTS = [
+    {"events": [{"event": "slot", "name": "language", "value": "ary"}], "responses": []},
+    {"events": [], "responses": [{"response": "utter_greet"}, {"text": "salam"}]},
+    {"events": "not a list", "responses": []},
+    {"events": [{"name": "language"}], "responses": []},  # an event without its type
+    {"events": [], "responses": "nope"},
+]
+
+
+@pytest.mark.parametrize("result", ACTION_RESULTS)
+def test_action_results_are_validated_as_rasa_validates_them(result):
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.ops import rasa_tuning
+
+    rasa_own = RemoteAction._validate_action_result
+    action = RemoteAction("action_detect_language", None)
+    try:
+        try:
+            expected = rasa_own(action, result)
+        except ValidationError as error:
+            expected = ("invalid", error.message)
+        rasa_tuning.validate_action_results_with_one_validator()
+        try:
+            ours = action._validate_action_result(result)
+        except ValidationError as error:
+            ours = ("invalid", error.message)
+    finally:
+        RemoteAction._validate_action_result = rasa_own
+    assert ours == expected

@@ -64,9 +64,8 @@ class Service:
 
 
 def rasa_command(settings: Settings, model: str, port: int) -> list[str]:
-    # `bousla bench turn --breakdown` times the steps of each turn (bot/ops/bench/turn_probe.py).
-    module = "bot.ops.bench.turn_probe" if os.environ.get("BOUSLA_TURN_TIMINGS") else "rasa"
-    return [sys.executable, "-m", module, "run", "--enable-api", "--cors", "*",
+    # Rasa with Bousla's changes in its process (bot/ops/rasa_server.py, rasa_tuning.py).
+    return [sys.executable, "-m", "bot.ops.rasa_server", "run", "--enable-api", "--cors", "*",
             "--auth-token", settings.rasa_api_token,
             "--interface", settings.host, "--port", str(port),
             "--model", model, "--endpoints", "endpoints.yml",
