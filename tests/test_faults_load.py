@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -25,8 +24,8 @@ import pytest
 from bot.ops.bench import load
 from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.ops.localstack import Stack, processes_with_marker
-from bot.ops.scale.nginx import find_nginx
 from bot.ops.scale.private import PrivatePostgres, PrivateRedis
+from tests.system_deps import require_system
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,14 +33,7 @@ pytestmark = [
         os.environ.get("BOUSLA_LOAD_TESTS") != "1",
         reason="load and fault tests run with `make test-load` (BOUSLA_LOAD_TESTS=1)",
     ),
-    pytest.mark.skipif(
-        find_nginx() is None, reason="nginx is not installed (apt-get install nginx)"
-    ),
-    pytest.mark.skipif(
-        not list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        or not shutil.which("redis-server"),
-        reason="needs PostgreSQL's server binaries and redis-server for private instances",
-    ),
+    require_system("nginx", "postgresql-server", "redis-server"),
 ]
 
 CONVERSATIONS = 20

@@ -35,7 +35,7 @@ from bot.channels import queue
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
-from bot.channels.text import MAX_TEXT_LENGTH
+from bot.channels.text import MAX_TEXT_LENGTH, typed_text
 from bot.channels.worker import get_worker
 from bot.settings import get_settings
 from bot.storage.db import in_session
@@ -327,5 +327,4 @@ class TelegramInput(ProviderInput):
             command = text.split()[0].split("@")[0].lower()
             if command in COMMANDS:
                 return COMMANDS[command]
-            text = text.lstrip("/")  # an unknown command is not an intent name
-        return text
+        return typed_text(text)  # an unknown command is not an intent name

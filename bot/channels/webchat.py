@@ -24,14 +24,13 @@ from bot.channels import queue
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import BROWSER_ID, pseudonym
 from bot.channels.sending import Sender, SendOutcome
+from bot.channels.text import MAX_INBOUND_TEXT
 from bot.channels.worker import get_worker
 from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage
 
-# Far above what NLU reads (bot/nlu/normaliser.py truncates and tells the person): only a
-# bound on what a browser may post.
-MAX_MESSAGE_LENGTH = 20_000
+MAX_MESSAGE_LENGTH = MAX_INBOUND_TEXT
 
 
 class WebchatOutput(OutboxOutput):

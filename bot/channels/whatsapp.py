@@ -29,7 +29,7 @@ from bot.channels import queue
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
-from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices
+from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices, typed_text
 from bot.channels.worker import get_worker
 from bot.settings import get_settings
 from bot.storage.db import in_session
@@ -154,6 +154,9 @@ class WhatsAppInput(ProviderInput):
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
+
+    # Twilio's form for one message is a few KB (the text is at most 1,600 characters).
+    max_body_bytes = 64 * 1024
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
@@ -297,8 +300,9 @@ class WhatsAppInput(ProviderInput):
     # ------------------------------------------------------------ to Rasa
 
     async def read_text(self, message: queue.InboundSnapshot, metadata: dict[str, Any]) -> str:
-        """A short reply to numbered choices ("2", "jouj") is the chosen button's payload."""
-        text = (message.text or "").strip()
+        """A short reply to numbered choices ("2", "jouj") is the chosen button's payload;
+        anything else is text (never an intent typed as `/intent`)."""
+        text = typed_text(message.text)
         if text and len(text) <= LONGEST_CHOICE_REPLY:
             buttons = await in_session(queue.buttons_offered_before, message)
             chosen = choice_payload(text, buttons)

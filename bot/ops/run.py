@@ -78,6 +78,8 @@ def actions_command(port: int) -> list[str]:
 def dashboard_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "bot.dashboard.app:app", "--host", settings.host,
             "--port", str(settings.dashboard_port), "--no-access-log",
+            # the dashboard reads X-Forwarded-* itself, from BOUSLA_TRUSTED_PROXIES only
+            "--no-proxy-headers",
             # live updates use server-sent events (Rasa pins websockets 10); open event
             # streams must not hold a Ctrl-C back
             "--ws", "none", "--timeout-graceful-shutdown", "3"]  # fmt: skip
@@ -181,6 +183,9 @@ def port_in_use(host: str, port: int) -> bool:
         if probe.connect_ex((host, port)) == 0:
             return True
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind (Sanic, uvicorn, nginx): connections of a Bousla just stopped,
+        # still in TIME_WAIT, do not make the port busy; a listening socket still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("0.0.0.0", port))
         except OSError:
