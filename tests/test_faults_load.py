@@ -64,7 +64,7 @@ class LoadedStack:
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if argv[0].endswith(b"python") and b"rasa" in argv and b"run" in argv and port in argv:
+            if argv[0].endswith(b"python") and b"bot.ops.rasa_server" in argv and port in argv:
                 return pid
         raise LookupError(f"no Rasa process for replica {index}")
 

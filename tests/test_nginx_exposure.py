@@ -18,7 +18,7 @@ from bot.ops.localstack import free_port
 from bot.ops.scale.nginx import NginxConfig, PublicServer, command, find_nginx, local_config
 from tests.system_deps import require_system
 
-pytestmark = require_system("nginx")
+pytestmark = require_system("nginx", "openssl")
 
 OUTSIDE = "127.0.0.2"  # a client address that is not this host's (Linux answers all 127/8)
 REFUSED_PATHS = [
@@ -131,24 +131,55 @@ def test_the_action_servers_are_refused_from_outside(local_front):
     assert response.status_code == 403
 
 
-@pytest.fixture(scope="module")
-def public_front(replica, tmp_path_factory):
-    """The TLS front of a real host (`bousla deploy systemd --server-name ...`)."""
+def self_signed(state) -> tuple[str, str]:
     if shutil.which("openssl") is None:
         pytest.fail("openssl is needed to test the TLS front (apt-get install openssl)")
-    state = tmp_path_factory.mktemp("public")
     certificate, key = state / "cert.pem", state / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-subj", "/CN=bousla.example.ma", "-keyout", str(key), "-out", str(certificate)],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
+    return str(certificate), str(key)
+
+
+def test_a_public_web_chat_is_rate_limited_per_address(replica, tmp_path):
+    certificate, key = self_signed(tmp_path)
+    https_port, rasa_port = free_port(), free_port()
+    config = NginxConfig(
+        state_dir=tmp_path, log_dir=tmp_path, listen=f"127.0.0.1:{rasa_port}",
+        actions_listen=f"127.0.0.1:{free_port()}", rasa_upstreams=[replica],
+        action_upstreams=[replica],
+        public=PublicServer("bousla.example.ma", certificate, key, webchat=True,
+                            https_listen=f"127.0.0.1:{https_port} ssl",
+                            http_listen=f"127.0.0.1:{free_port()}"),
+    )  # fmt: skip
+    process = start_nginx(config, [rasa_port])
+    try:
+        url = f"https://127.0.0.1:{https_port}/webhooks/webchat/webhook"
+        with httpx.Client(verify=False, timeout=10) as browser:  # noqa: S501 - self-signed
+            statuses = [
+                browser.post(url, headers={"Host": "bousla.example.ma"}, json={}).status_code
+                for _ in range(40)
+            ]
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert statuses[:20] == [200] * 20  # a burst of a person typing fast goes through
+    assert 429 in statuses[21:]  # a script posting as fast as it can does not
+
+
+@pytest.fixture(scope="module")
+def public_front(replica, tmp_path_factory):
+    """The TLS front of a real host (`bousla deploy systemd --server-name ...`)."""
+    state = tmp_path_factory.mktemp("public")
+    certificate, key = self_signed(state)
     https_port, http_port, rasa_port = free_port(), free_port(), free_port()
     config = NginxConfig(
         state_dir=state, log_dir=state, listen=f"127.0.0.1:{rasa_port}",
         actions_listen=f"127.0.0.1:{free_port()}", rasa_upstreams=[replica],
         action_upstreams=[replica],
-        public=PublicServer("bousla.example.ma", str(certificate), str(key),
+        public=PublicServer("bousla.example.ma", certificate, key,
                             https_listen=f"127.0.0.1:{https_port} ssl",
                             http_listen=f"127.0.0.1:{http_port}"),
     )  # fmt: skip

@@ -64,8 +64,9 @@ class Service:
 
 
 def rasa_command(settings: Settings, model: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa", "run", "--enable-api", "--cors", "*",
-            "--auth-token", settings.rasa_api_token,
+    # The HTTP API's secret is added inside the process (bot/ops/rasa_server.py): never on
+    # the command line.
+    return [sys.executable, "-m", "bot.ops.rasa_server", "run", "--enable-api", "--cors", "*",
             "--interface", settings.host, "--port", str(port),
             "--model", model, "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml"]  # fmt: skip
