@@ -25,7 +25,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels import queue
+from bot.channels import queue, spool
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
@@ -261,8 +261,8 @@ class WhatsAppInput(ProviderInput):
             for extra in ("Address", "Label"):
                 if form.get(extra):
                     location[extra.lower()] = form[extra]
-        inbound_id = await in_session(
-            queue.record_inbound,
+        inbound_id = await spool.record(
+            "inbound",
             channel=self.name(),
             provider_message_id=message_sid,
             person_id=pseudonym(self.name(), address),
@@ -274,7 +274,7 @@ class WhatsAppInput(ProviderInput):
         )
         if inbound_id is None:
             logger.info("WhatsApp message %s received again; already in the inbox", message_sid)
-        else:
+        elif inbound_id is not spool.SPOOLED:
             get_worker().wake_inbox()
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
