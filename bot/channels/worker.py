@@ -216,11 +216,11 @@ class ChannelWorker:
                     )
                     claimed = len(rows)
                     self.outages.up(DATABASE)
-                    if lane is self._inbox and spool.has_pending():
-                        # The database answers: webhooks kept on disk during its outage
-                        # go to the inbox (bot.channels.spool), then are claimed as usual.
-                        if await spool.replay():
-                            lane.wake.set()
+                    # The database answers: webhooks kept on disk during its outage go to
+                    # the inbox (bot.channels.spool), then are claimed as usual.
+                    replayed = lane is self._inbox and spool.has_pending() and await spool.replay()
+                    if replayed:
+                        lane.wake.set()
                     for row in rows:
                         task = asyncio.create_task(lane.handle(row))
                         lane.busy[row.id] = task
