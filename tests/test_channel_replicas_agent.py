@@ -9,6 +9,7 @@ separate processes behind nginx is tests/test_faults_load.py (`make test-load`).
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 
 import pytest
@@ -85,16 +86,22 @@ async def test_two_replicas_on_the_real_agent_answer_each_message_once_in_order(
         )
         await actions_server.startup()
         await actions_server.after_start()
-        agents = []
-        for _ in range(2):
-            agent = Agent.load(
-                str(trained_model),
-                action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook"),
-                tracker_store=TrackerStore(),
-                lock_store=RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t"),
-            )
+        # The trained model is loaded once (loading it twice costs a minute or more here)
+        # and shared: it holds nothing about conversations. Each replica has its own
+        # agent, processor and Redis lock-store client, as two processes would.
+        first = Agent.load(
+            str(trained_model),
+            action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook"),
+            tracker_store=TrackerStore(),
+            lock_store=RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t"),
+        )
+        second = copy.copy(first)
+        second.lock_store = RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t")
+        second.processor = copy.copy(first.processor)
+        second.processor.lock_store = second.lock_store
+        agents = [first, second]
+        for agent in agents:
             fail_loudly(agent)
-            agents.append(agent)
         handled = [0, 0]
         for index, agent in enumerate(agents):
             original = agent.handle_message
