@@ -185,7 +185,11 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
 
 
-SERVICE_MARKERS = {"rasa": b"bot.ops.rasa_server\x00run", "actions": b"rasa_sdk", "dashboard": b"uvicorn"}
+SERVICE_MARKERS = {
+    "rasa": b"bot.ops.rasa_server\x00run",
+    "actions": b"rasa_sdk",
+    "dashboard": b"uvicorn",
+}
 
 
 def resident_memory_mb(marker: str) -> dict[str, float]:
