@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     catalog_stale_months: int = Field(6, env="BOUSLA_CATALOG_STALE_MONTHS", ge=1, le=120)
     centre_file: Path = Field(PROJECT_ROOT / "centre.yml", env="BOUSLA_CENTRE_FILE")
     models_dir: Path = Field(PROJECT_ROOT / "models", env="BOUSLA_MODELS_DIR")
+    # Rasa reads a conversation as its last turns on top of the state before them
+    # (bot/storage/turn_states.py); 0: the whole session at every turn, as Rasa does.
+    tracker_window_turns: int = Field(8, env="BOUSLA_TRACKER_WINDOW_TURNS", ge=0)
 
     class Config:
         case_sensitive = False

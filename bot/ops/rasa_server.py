@@ -8,12 +8,17 @@ string (bot/dashboard/rasa_api.py)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bot.settings import get_settings
 
 
 def main() -> None:
+    if os.environ.get("BOUSLA_TURN_TIMINGS"):  # `bousla bench turn --breakdown`
+        from bot.ops.bench.turn_probe import install
+
+        install()
     secret = get_settings().rasa_api_token
     sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret, "--jwt-method", "HS256"]
     from rasa.__main__ import main as rasa_main

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.settings import get_settings
+from bot.storage import turn_states
 from bot.storage.audit import record
 from bot.storage.db import scrub_sqlite, session_scope
 from bot.storage.models import AuditEntry, Base, Handoff, OutboundMessage, Person, utcnow
@@ -187,7 +188,9 @@ def tracker_has_events_table(connection: Connection) -> bool:
 
 
 def delete_tracker_events(connection: Connection, sender_id: str) -> int:
-    """Delete every event of `sender_id` from Rasa's tracker store (all sessions)."""
+    """Delete every event of `sender_id` from Rasa's tracker store (all sessions), and
+    the states of their last turns kept beside them (bot/storage/turn_states.py)."""
+    turn_states.delete_for(connection, sender_id)
     if not tracker_has_events_table(connection):
         return 0
     result = connection.execute(
