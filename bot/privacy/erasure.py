@@ -45,7 +45,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.settings import get_settings
 from bot.storage import turn_states
 from bot.storage.audit import record
-from bot.storage.db import session_scope
+from bot.storage.db import scrub_sqlite, session_scope
 from bot.storage.models import AuditEntry, Base, Handoff, OutboundMessage, Person, utcnow
 from bot.storage.people import PROFILE_FIELDS
 
@@ -326,6 +326,7 @@ def erase_after_turn(*, person_id: str, inbound_id: int | None, tracker_engine: 
             erasure = erase_at_end_of_turn(
                 session, person_id=person_id, inbound_id=inbound_id, tracker=tracker
             )
+    scrub_sqlite(settings.app_database_url, settings.tracker_database_url)
     logger.info(
         "Erased %s at their request: %s (%s message(s) kept until delivered)",
         person_id,

@@ -1,12 +1,12 @@
 """Where a turn's time goes inside the Rasa server, for `bousla bench turn --breakdown`.
 
-`python -m bot.ops.bench.turn_probe run ...` is `rasa run ...` with timers around the
-steps of a turn: the lock, the tracker load and save, NLU, each graph component (each
-policy's prediction), each call to the action server (with the size of what it sends),
-the copies of the tracker Rasa makes before each action, and Bousla's own hook in the
-tracker store. Each measure is appended to the JSON-lines file named by
-`BOUSLA_TURN_TIMINGS`, tagged with the conversation and its turn. `bot/ops/rasa_server.py`
-installs them only when that variable is set, so a normal server never pays for it.
+Timers around the steps of a turn: the lock, the tracker load and save, NLU, each graph
+component (each policy's prediction), each call to the action server (with the size of
+what it sends), the copies of the tracker Rasa makes before each action, and Bousla's
+own hook in the tracker store. Each measure is appended to the JSON-lines file named by
+`BOUSLA_TURN_TIMINGS`, tagged with the conversation and its turn. `bousla run` installs
+these timers (in `bot/ops/rasa_server.py`) only when that variable is set, so a normal
+server never pays for it.
 """
 
 from __future__ import annotations
