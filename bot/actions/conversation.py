@@ -1,0 +1,314 @@
+"""Actions of a conversation that keeps going (issue 16), chosen by
+`bot.nlu.conversation.ConversationPolicy`:
+
+- `action_program_question`: a programme asked about by name or by its number in the last
+  list, at any moment: what it is, whether it fits this person and why, how to apply;
+- `action_change_goal`: a new goal ("ma bghitch khdma, bghit formation") replaces the old
+  one; the form goes on or new suggestions come;
+- `action_off_topic`: one line in the profile form, before the same question again;
+- `action_small_word`: "ok", "wakha", "merci", "👍": a short answer that says what can
+  come next;
+- `action_add_to_request`: while a request for a counsellor is open, a message is for
+  the counsellor.
+
+All wording is in domain.yml; the actions pass catalogue texts as variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.handoff import previous_action
+from bot.actions.profile_form import FORM, PROJECT_GOALS, latest_intent, latest_text
+from bot.actions.programs import (
+    PROGRAM_LISTS_SHOWN,
+    current_catalog,
+    language_of,
+    show_program_list,
+    store_referrals,
+)
+from bot.catalog.names import find_programmes
+from bot.handoffs.service import active_handoff
+from bot.language.small_words import says_thanks, typed_number
+from bot.orientation.matching import Profile, describe_for_person
+from bot.storage.audit import record
+from bot.storage.db import in_session
+
+logger = logging.getLogger(__name__)
+
+FOCUS = "program_in_focus"
+HANDOFF_OPEN = "handoff_open"
+GOALS = {
+    "seek_job": "job",
+    "seek_training": "training",
+    "start_project": "project",
+    "seek_financing": "financing",
+}
+TURN_BUDGET = 600  # characters of one bot turn (issue 16, item 3)
+ITEMS_SHOWN = 3  # steps and documents listed in an answer
+# Words that ask how to apply or which papers to bring (the documents are then shown).
+APPLY_WORDS = (
+    "postul",
+    "inscri",
+    "papier",
+    "dossier",
+    "document",
+    "candidat",
+    "tsjel",
+    "tsajel",
+    "sjel",
+    "trecha",
+    "wra9",
+    "wraq",
+    "lwra",
+    "wrak",
+    "كيفاش",
+    "نتسجل",
+    "الوراق",
+    "الأوراق",
+    "اوراق",
+    "وراق",
+    "نترشح",
+    "فين",
+    "fin kayna",
+    "fine",
+    "où",
+    "ou s",
+)
+
+
+def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
+    """In the profile form, the pending question's slot filled with this message's text
+    (a free-text mapping) is emptied: the message was not an answer."""
+    if tracker.active_loop.get("name") != FORM:
+        return []
+    requested = tracker.get_slot("requested_slot")
+    if requested and requested in tracker.slots_to_validate():
+        return [SlotSet(requested, None)]
+    return []
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"• {item}" for item in items[:ITEMS_SHOWN])
+
+
+def _numbered(items: list[str]) -> str:
+    return "\n".join(f"{n}. {item}" for n, item in enumerate(items[:ITEMS_SHOWN], start=1))
+
+
+def _contact(program) -> str:
+    contact = program.contact
+    parts = [contact.organisation, contact.address, contact.phone, contact.web]
+    return " · ".join(part for part in parts if part)
+
+
+class ActionProgramQuestion(Action):
+    """A programme asked about: what it is, whether it fits and why, how to apply."""
+
+    def name(self) -> str:
+        return "action_program_question"
+
+    def program_id(self, tracker: Tracker, catalog) -> str | None:
+        text = latest_text(tracker)
+        number = typed_number(text)
+        shown = list(tracker.get_slot("shown_programs") or [])
+        if number is not None and number <= len(shown):
+            return shown[number - 1]
+        named = find_programmes(text, catalog)
+        if named:
+            return named[0]
+        entity = next(tracker.get_latest_entity_values("program_id"), None)
+        return str(entity) if entity else tracker.get_slot(FOCUS)
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        catalog = await current_catalog()
+        events = forget_captured_answer(tracker)
+        program_id = self.program_id(tracker, catalog)
+        program = catalog.get(program_id) if program_id else None
+        if program is None:
+            dispatcher.utter_message(response="utter_program_unknown")
+            return events
+        slots = {k: v for k, v in tracker.slots.items() if v is not None}
+        for event in events:
+            slots.pop(event["name"], None)
+        answer = describe_for_person(program, Profile.from_mapping(slots), catalog, None, language)
+        text = latest_text(tracker).lower()
+        wants_papers = latest_intent(tracker) == "how_to_apply" or any(
+            word in text for word in APPLY_WORDS
+        )
+        messages = self.answer(answer, program, language, wants_papers, domain)
+        for response, variables in messages:
+            dispatcher.utter_message(response=response, **variables)
+        await store_referrals(tracker, [program.id], "chosen")
+        return [*events, SlotSet(FOCUS, program.id)]
+
+    def answer(
+        self, answer, program, language: str, wants_papers: bool, domain: dict[str, Any]
+    ) -> list[tuple[str, dict[str, str]]]:
+        """(response, variables) of the reply, cut to fit the turn's budget."""
+        name = program.name.get(language)
+        summary = program.summary.get(language).split("\n")[0]
+        head: list[tuple[str, dict[str, str]]] = [
+            ("utter_program_answer", {"program_name": name, "summary": summary})
+        ]
+        alternatives = ", ".join(a.name for a in answer.alternatives[:2])
+        if answer.status != "open":
+            note = {"status_note": answer.status_note or "", "alternatives": alternatives}
+            response = "utter_program_answer_closed" + ("_instead" if alternatives else "")
+            return [*head, (response, note)]
+        if answer.missing:
+            response = "utter_program_answer_not_for_you" + ("_instead" if alternatives else "")
+            missing = " · ".join(answer.missing[:2])
+            head.append((response, {"missing": missing, "alternatives": alternatives}))
+        elif answer.reasons:
+            head.append(("utter_program_answer_fits", {"why": " · ".join(answer.reasons[:2])}))
+        else:
+            head.append(("utter_program_answer_depends", {}))
+        if answer.caution:
+            head.append(("utter_program_caution", {"caution": answer.caution}))
+        steps = list(program.how_to_apply.get(language))
+        documents = list(program.documents.get(language))
+        contact = _contact(program)
+        full = {"steps": _numbered(steps), "documents": _bullets(documents), "contact": contact}
+        short = {"steps": _numbered(steps[:2]), "contact": contact}
+        tails = [
+            [("utter_program_answer_apply_papers", full)],
+            [("utter_program_answer_apply", short)],
+            [("utter_program_answer_apply_hint", {})],
+        ]
+        if not wants_papers:
+            tails = tails[1:]
+        for tail in tails:
+            reply = [*head, *tail]
+            if replies_length(domain, language, reply) <= TURN_BUDGET:
+                return reply
+        return [*head[:2], *tails[-1]]
+
+
+def _render(domain: dict[str, Any], response: str, language: str, variables: dict) -> str:
+    for variant in (domain.get("responses") or {}).get(response) or []:
+        conditions = variant.get("condition") or []
+        if any(c.get("name") == "language" and c.get("value") == language for c in conditions):
+            text = variant.get("text") or ""
+            with contextlib.suppress(KeyError, IndexError, ValueError):
+                text = text.format(**variables)
+            titles = [button.get("title", "") for button in variant.get("buttons") or []]
+            return text + "".join(titles)
+    return ""
+
+
+def replies_length(domain: dict[str, Any], language: str, replies: list[tuple]) -> int:
+    """Characters of these replies as the person will read them."""
+    return sum(len(_render(domain, response, language, v)) for response, v in replies)
+
+
+class ActionChangeGoal(Action):
+    """A new goal said during or after the questions: it replaces the old one."""
+
+    def name(self) -> str:
+        return "action_change_goal"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        goal = GOALS.get(latest_intent(tracker) or "")
+        events = forget_captured_answer(tracker)
+        current = tracker.get_slot("goal")
+        in_form = tracker.active_loop.get("name") == FORM
+        if goal is None:
+            return events
+        if goal == current and not in_form and tracker.get_slot("shown_programs"):
+            # The same goal again: the list already shown, not the same cards again.
+            language = language_of(tracker)
+            catalog = await current_catalog()
+            show_program_list(
+                dispatcher, tracker, catalog, language, tracker.get_slot("shown_programs")
+            )
+            return events
+        if goal != current:
+            dispatcher.utter_message(response=f"utter_goal_changed_{goal}")
+        events += [SlotSet("goal", goal), SlotSet("program_options", None)]
+        if goal not in PROJECT_GOALS:
+            events += [SlotSet(slot, None) for slot in ("project_stage", "sector", "amount")]
+        return events
+
+
+class ActionOffTopic(Action):
+    """In the profile form, a question Bousla cannot answer: one line, then the question."""
+
+    def name(self) -> str:
+        return "action_off_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_off_topic_in_form")
+        return forget_captured_answer(tracker)
+
+
+class ActionSmallWord(Action):
+    """ok, wakha, merci, 👍: a short answer that says what can come next."""
+
+    def name(self) -> str:
+        return "action_small_word"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        thanks = says_thanks(latest_text(tracker))
+        after_list = previous_action(tracker) in PROGRAM_LISTS_SHOWN and bool(
+            tracker.get_slot("shown_programs")
+        )
+        if after_list:
+            response = "utter_ack_programs"
+        elif thanks:
+            response = "utter_you_are_welcome"
+        else:
+            response = "utter_ack"
+        dispatcher.utter_message(response=response)
+        return []
+
+
+class ActionAddToRequest(Action):
+    """While a request for a counsellor is open: the message is for the counsellor."""
+
+    def name(self) -> str:
+        return "action_add_to_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        person_id = tracker.sender_id
+
+        def add(session) -> bool:
+            handoff = active_handoff(session, person_id=person_id)
+            if handoff is None:
+                return False
+            record(
+                session,
+                actor="bot",
+                action="message_added_to_request",
+                target_type="handoff",
+                target_id=handoff.id,
+            )
+            return True
+
+        try:
+            still_open = await in_session(add)
+        except Exception:  # the person is still told; the transcript keeps the message
+            logger.exception("Could not add a message to the request of %s", person_id)
+            still_open = True
+        if not still_open:  # closed from the dashboard without a hand-back
+            dispatcher.utter_message(response="utter_ack")
+            return [SlotSet(HANDOFF_OPEN, None)]
+        dispatcher.utter_message(response="utter_handoff_message_added")
+        return []
