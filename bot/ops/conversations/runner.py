@@ -656,9 +656,9 @@ def known_failures_yaml(results: Iterable[ScenarioResult]) -> str:
     """known_failures.yml for these results."""
     lines = [
         "# Conversation scenarios that fail today, with the checkpoints that fail (issue 16).",
-        "# tests/test_conversations.py marks them xfail(strict): a scenario that passes, or a",
-        "# listed checkpoint that passes, fails the suite until its line is removed here;",
-        "# a checkpoint failing that is not listed is a regression and fails at once.",
+        "# tests/test_conversations.py: a checkpoint failing that is not listed is a regression",
+        "# and fails at once; listed ones make the test xfail; a listed checkpoint that passes",
+        "# now is reported (a KnownFailureFixed warning), not failed: remove it from here.",
         "# Regenerate after a fix: bousla bench conversations --stories --known-failures",
     ]
     for result in results:
