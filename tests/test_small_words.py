@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language.small_words import asks_about_data, is_small_word, says_thanks, typed_number
+from bot.language.small_words import (
+    asks_about_data,
+    is_small_word,
+    item_number,
+    says_thanks,
+    typed_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,3 +79,20 @@ def test_questions_about_ones_data(text, asks):
 def test_typed_numbers():
     assert typed_number("2") == 2 and typed_number(" 3. ") == 3
     assert typed_number("22") is None and typed_number("2 ans") is None
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("2", 2),
+        ("plus d'infos sur le premier", 1),
+        ("le deuxième", 2),
+        ("numéro 3", 3),
+        ("bghit tani", None),
+        ("الأول", 1),
+        ("chno hiya forsa", None),
+        ("j'ai 22 ans", None),
+    ],
+)
+def test_item_numbers(text, number):
+    assert item_number(text) == number

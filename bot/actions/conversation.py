@@ -35,7 +35,7 @@ from bot.actions.programs import (
 )
 from bot.catalog.names import find_programmes
 from bot.handoffs.service import active_handoff
-from bot.language.small_words import says_thanks, typed_number
+from bot.language.small_words import item_number, says_thanks
 from bot.orientation.matching import Profile, describe_for_person
 from bot.storage.audit import record
 from bot.storage.db import in_session
@@ -116,7 +116,7 @@ class ActionProgramQuestion(Action):
 
     def program_id(self, tracker: Tracker, catalog) -> str | None:
         text = latest_text(tracker)
-        number = typed_number(text)
+        number = item_number(text)
         shown = list(tracker.get_slot("shown_programs") or [])
         if number is not None and number <= len(shown):
             return shown[number - 1]

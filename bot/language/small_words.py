@@ -77,3 +77,31 @@ def words_of(text: str) -> list[str]:
 
 def says_thanks(text: str) -> bool:
     return any(word in THANKS for word in words_of(text))
+
+
+_ORDINALS = (
+    (1, r"premier|premiere|1er|1ere|lowel|lowla|lawal|louwel|الاول|اللول|لول"),
+    (2, r"deuxieme|second|seconde|2eme|2e|التاني|الثاني|التانية|الثانية"),
+    (3, r"troisieme|3eme|3e|talet|talta|talt|التالت|الثالث|التالتة|الثالثة"),
+)
+_NUMBERED = re.compile(r"(?:numero|num|n|ra9m|raqm|رقم)\s*([1-9])\b")
+ORDINAL_MAX_WORDS = 8
+
+
+def item_number(text: str) -> int | None:
+    """The item of a list a short message points at: "2", "le premier", "numéro 3",
+    "tani", "الأول"."""
+    number = typed_number(text)
+    if number is not None:
+        return number
+    words = words_of(text)
+    if not words or len(words) > ORDINAL_MAX_WORDS:
+        return None
+    folded = " ".join(words)
+    found = _NUMBERED.search(folded)
+    if found:
+        return int(found.group(1))
+    for value, pattern in _ORDINALS:
+        if re.search(rf"(?:^|\s)(?:{pattern})(?:\s|$)", folded):
+            return value
+    return None

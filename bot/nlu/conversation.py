@@ -37,7 +37,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.language.small_words import asks_about_data, is_small_word, typed_number
+from bot.language.small_words import asks_about_data, is_small_word, item_number
 from bot.nlu.chosen_action import ChosenActionPolicy
 
 logger = logging.getLogger(__name__)
@@ -181,14 +181,14 @@ class ConversationPolicy(ChosenActionPolicy):
         if asks_about_data(text):
             return PRIVACY_NOTICE
         previous = previous_bot_action(tracker)
-        number = typed_number(text)
+        number = item_number(text)
         if (
             number is not None
             and not in_form
-            and previous in PROGRAM_LISTS
+            and (previous in PROGRAM_LISTS or intent in PROGRAM_INTENTS)
             and number <= len(tracker.get_slot("shown_programs") or [])
         ):
-            return PROGRAM_QUESTION
+            return PROGRAM_QUESTION  # "2", "le premier", "numéro 3" after a list
         if NAMES.programmes_in(text):
             return PROGRAM_QUESTION
         if intent in PROGRAM_INTENTS and tracker.get_slot("program_in_focus"):
