@@ -13,6 +13,7 @@ from bot.actions.conversation import (
     ActionChangeGoal,
     ActionOffTopic,
     ActionProgramQuestion,
+    ActionRemindPrograms,
     ActionSmallWord,
     replies_length,
 )
@@ -103,7 +104,7 @@ async def test_in_the_form_the_question_is_not_taken_for_an_answer(
 async def test_a_new_goal_replaces_the_old_one(dispatcher, domain):
     tracker = make_tracker(
         text="wa9ila la, ma bghitch khdma, bghit formation",
-        intent="seek_training",
+        intent="seek_job",  # the words say it better than the intent
         slots={"goal": "job", "language": "ary_latn"},
     )
     events = await ActionChangeGoal().run(dispatcher, tracker, domain)
@@ -116,7 +117,7 @@ async def test_the_same_goal_again_shows_the_list_not_the_cards(dispatcher, doma
     tracker = make_tracker(
         text="bghit khdma", intent="seek_job", slots={"goal": "job", "shown_programs": shown}
     )
-    events = await ActionChangeGoal().run(dispatcher, tracker, domain)
+    events = await ActionRemindPrograms().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_programs_recap"]
     assert "goal" not in slots_of(events)
 

@@ -36,6 +36,7 @@ from bot.actions.programs import (
 from bot.catalog.names import find_programmes
 from bot.handoffs.service import active_handoff
 from bot.language.small_words import item_number, says_thanks
+from bot.orientation.goals import said_goal
 from bot.orientation.matching import Profile, describe_for_person
 from bot.storage.audit import record
 from bot.storage.db import in_session
@@ -44,12 +45,6 @@ logger = logging.getLogger(__name__)
 
 FOCUS = "program_in_focus"
 HANDOFF_OPEN = "handoff_open"
-GOALS = {
-    "seek_job": "job",
-    "seek_training": "training",
-    "start_project": "project",
-    "seek_financing": "financing",
-}
 TURN_BUDGET = 600  # characters of one bot turn (issue 16, item 3)
 ITEMS_SHOWN = 3  # steps and documents listed in an answer
 # Words that ask how to apply or which papers to bring (the documents are then shown).
@@ -89,9 +84,20 @@ def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
     if tracker.active_loop.get("name") != FORM:
         return []
     requested = tracker.get_slot("requested_slot")
-    if requested and requested in tracker.slots_to_validate():
+    if requested and requested in slots_set_by_this_message(tracker):
         return [SlotSet(requested, None)]
     return []
+
+
+def slots_set_by_this_message(tracker: Tracker) -> set[str]:
+    """Slots set since the person's latest message (by Rasa's slot mappings)."""
+    names: set[str] = set()
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            names.add(event.get("name"))
+    return names
 
 
 def _bullets(items: list[str]) -> str:
@@ -212,7 +218,8 @@ def replies_length(domain: dict[str, Any], language: str, replies: list[tuple]) 
 
 
 class ActionChangeGoal(Action):
-    """A new goal said during or after the questions: it replaces the old one."""
+    """A new goal said during or after the questions: it replaces the old one (the form
+    then goes on, or the new suggestions come: bot/nlu/conversation.py)."""
 
     def name(self) -> str:
         return "action_change_goal"
@@ -220,26 +227,32 @@ class ActionChangeGoal(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        goal = GOALS.get(latest_intent(tracker) or "")
         events = forget_captured_answer(tracker)
-        current = tracker.get_slot("goal")
-        in_form = tracker.active_loop.get("name") == FORM
+        goal = said_goal(latest_text(tracker), latest_intent(tracker))
         if goal is None:
             return events
-        if goal == current and not in_form and tracker.get_slot("shown_programs"):
-            # The same goal again: the list already shown, not the same cards again.
-            language = language_of(tracker)
-            catalog = await current_catalog()
-            show_program_list(
-                dispatcher, tracker, catalog, language, tracker.get_slot("shown_programs")
-            )
-            return events
-        if goal != current:
+        if goal != tracker.get_slot("goal"):
             dispatcher.utter_message(response=f"utter_goal_changed_{goal}")
         events += [SlotSet("goal", goal), SlotSet("program_options", None)]
         if goal not in PROJECT_GOALS:
             events += [SlotSet(slot, None) for slot in ("project_stage", "sector", "amount")]
         return events
+
+
+class ActionRemindPrograms(Action):
+    """The same goal again after the suggestions: the list already shown, names only, not
+    the same cards again nor the questions."""
+
+    def name(self) -> str:
+        return "action_remind_programs"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        catalog = await current_catalog()
+        shown = list(tracker.get_slot("shown_programs") or [])
+        show_program_list(dispatcher, tracker, catalog, language_of(tracker), shown)
+        return forget_captured_answer(tracker)
 
 
 class ActionOffTopic(Action):

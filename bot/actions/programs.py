@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.profile_form import REASKED, SKIPPED
+from bot.actions.profile_form import REASKED
 from bot.actions.tracker import channel_of
 from bot.catalog import Catalog, CatalogStore, Program
 from bot.language import LANGUAGES
@@ -177,6 +177,7 @@ PROGRAM_LISTS_SHOWN = (
     "action_suggest_programs",
     "action_more_programs",
     "action_change_goal",
+    "action_remind_programs",
 )
 LINE_LIMIT = 110  # characters of one "why" line in the list
 
@@ -267,8 +268,7 @@ class ActionSuggestPrograms(Action):
             SlotSet("program_options", rest),
             SlotSet("shown_programs", [option["id"] for option in shown]),
             SlotSet(REASKED, []),
-            SlotSet(SKIPPED, []),
-        ]
+        ]  # questions skipped stay skipped: a new goal does not ask them again
         # Without consent the answers stay in this conversation's slots (never in the
         # database: validate_profile_form stores them only with consent), so that they
         # are not asked again (issue 16, item 2).

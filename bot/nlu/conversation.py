@@ -39,6 +39,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.language.small_words import asks_about_data, is_small_word, item_number
 from bot.nlu.chosen_action import ChosenActionPolicy
+from bot.orientation.goals import GOAL_BY_INTENT, said_goal
 
 logger = logging.getLogger(__name__)
 
@@ -49,20 +50,18 @@ ADD_TO_REQUEST = "action_add_to_request"
 PRIVACY_NOTICE = "utter_privacy_notice"
 PROGRAM_QUESTION = "action_program_question"
 CHANGE_GOAL = "action_change_goal"
+REMIND = "action_remind_programs"
 OFF_TOPIC = "action_off_topic"
 SMALL_WORD = "action_small_word"
 # Side answers after which the form asks its pending question again.
-ASIDES = (PRIVACY_NOTICE, PROGRAM_QUESTION, OFF_TOPIC, SMALL_WORD)
+ASIDES = (PRIVACY_NOTICE, PROGRAM_QUESTION, OFF_TOPIC, SMALL_WORD, REMIND)
 
 # Never taken from their own path.
 OWN_PATH = ("distress",)
 WHILE_WAITING_OWN_PATH = ("distress", "cancel", "delete_my_data", "followup_answer")
-GOAL_INTENTS = {
-    "seek_job": "job",
-    "seek_training": "training",
-    "start_project": "project",
-    "seek_financing": "financing",
-}
+GOAL_INTENTS = tuple(GOAL_BY_INTENT)
+# Outside the form, a goal said in words under these intents changes the goal too.
+GOAL_WORDS_INTENTS = (*GOAL_BY_INTENT, "inform", "deny", "nlu_fallback", "out_of_scope")
 OFF_TOPIC_INTENTS = ("out_of_scope", "nlu_fallback")
 PROGRAM_INTENTS = ("program_details", "how_to_apply")
 # The bot's last message asked a yes/no question: "ok" answers it (stories and rules).
@@ -79,6 +78,7 @@ PROGRAM_LISTS = (
     "action_suggest_programs",
     "action_more_programs",
     "action_change_goal",
+    "action_remind_programs",
     "action_program_question",
     "action_small_word",
 )
@@ -170,9 +170,10 @@ class ConversationPolicy(ChosenActionPolicy):
         if tracker.get_slot("followup_id") or intent == "ask_human":
             return None
         in_form = tracker.active_loop_name == FORM
+        goal = tracker.get_slot("goal")
         if text.startswith("/"):  # a button: its own intent (rules), except these
-            if intent in GOAL_INTENTS and not in_form and tracker.get_slot("goal") is not None:
-                return CHANGE_GOAL
+            if intent in GOAL_INTENTS and not in_form and goal is not None:
+                return self.new_goal(tracker, text, intent)
             if intent in PROGRAM_INTENTS and message.entities:
                 return PROGRAM_QUESTION
             return None
@@ -193,10 +194,25 @@ class ConversationPolicy(ChosenActionPolicy):
             return PROGRAM_QUESTION
         if intent in PROGRAM_INTENTS and tracker.get_slot("program_in_focus"):
             return PROGRAM_QUESTION  # "et on s'inscrit où ?" after an answer about one
-        if intent in GOAL_INTENTS and (in_form or tracker.get_slot("goal") is not None):
-            return CHANGE_GOAL
+        if (in_form and intent in GOAL_INTENTS) or (
+            not in_form and goal is not None and intent in GOAL_WORDS_INTENTS
+        ):
+            chosen = self.new_goal(tracker, text, intent)
+            if chosen:
+                return chosen
         if in_form and intent in OFF_TOPIC_INTENTS and not is_small_word(text):
             return OFF_TOPIC
         if not in_form and is_small_word(text) and previous not in YES_NO_QUESTIONS:
             return SMALL_WORD
         return None
+
+    @staticmethod
+    def new_goal(tracker: DialogueStateTracker, text: str, intent: str | None) -> str | None:
+        """A goal said again: the list already shown (not the same cards), or the new goal."""
+        said = said_goal(text, intent)
+        if said is None:
+            return None
+        in_form = tracker.active_loop_name == FORM
+        if said == tracker.get_slot("goal") and not in_form:
+            return REMIND if tracker.get_slot("shown_programs") else None
+        return CHANGE_GOAL
