@@ -25,6 +25,8 @@ _SMALL_WORDS = """
 SMALL_WORDS = frozenset(fold(_SMALL_WORDS, "nlu").split())
 _EMOJI_VARIATION = re.compile("[\ufe0f\u200d]")
 SMALL_EMOJI = frozenset(_EMOJI_VARIATION.sub("", "👍👌🙏😊🙂😀😁❤️♥️✅🤝👏🥰😍🌹💯✌️🫡"))
+# Words that go with a small word ("merci beaucoup", "chokran bzaf"), not alone.
+MODIFIERS = frozenset(fold("bzaf bzzaf beaucoup bcp lah allah khir fik بزاف", "nlu").split())
 SMALL_WORDS_MAX = 5  # words: "ok merci beaucoup", "ah mzyan chokran bzaf"
 
 # "mes données ?", "chno katdir b les données dyali?", "شنو كديرو بالمعلومات ديالي؟"
@@ -48,6 +50,8 @@ def is_small_word(text: str) -> bool:
     words = words_of(raw)
     if len(words) > SMALL_WORDS_MAX or (not words and not emoji):
         return False
+    if words and all(word in MODIFIERS for word in words):
+        return False  # "bzaf", "beaucoup" alone answer something else
     return all(word in SMALL_WORDS for word in words)
 
 
