@@ -174,7 +174,7 @@ class ConversationPolicy(ChosenActionPolicy):
         if text.startswith("/"):  # a button: its own intent (rules), except these
             if intent in GOAL_INTENTS and not in_form and goal is not None:
                 return self.new_goal(tracker, text, intent)
-            if intent in PROGRAM_INTENTS and message.entities:
+            if intent in PROGRAM_INTENTS:
                 return PROGRAM_QUESTION
             return None
         if in_form and answers_pending_question(tracker, text):
@@ -192,8 +192,8 @@ class ConversationPolicy(ChosenActionPolicy):
             return PROGRAM_QUESTION  # "2", "le premier", "numéro 3" after a list
         if NAMES.programmes_in(text):
             return PROGRAM_QUESTION
-        if intent in PROGRAM_INTENTS and tracker.get_slot("program_in_focus"):
-            return PROGRAM_QUESTION  # "et on s'inscrit où ?" after an answer about one
+        if intent in PROGRAM_INTENTS and not in_form:
+            return PROGRAM_QUESTION  # "et on s'inscrit où ?": the programme in focus
         if (in_form and intent in GOAL_INTENTS) or (
             not in_form and goal is not None and intent in GOAL_WORDS_INTENTS
         ):
