@@ -63,6 +63,8 @@ GOAL_INTENTS = tuple(GOAL_BY_INTENT)
 # Outside the form, a goal said in words under these intents changes the goal too.
 GOAL_WORDS_INTENTS = (*GOAL_BY_INTENT, "inform", "deny", "nlu_fallback", "out_of_scope")
 OFF_TOPIC_INTENTS = ("out_of_scope", "nlu_fallback")
+# Small words these intents already answer well (rules): "merci", "salam", "bslama".
+OWN_ANSWERS = ("thank", "greet", "goodbye")
 PROGRAM_INTENTS = ("program_details", "how_to_apply")
 # The bot's last message asked a yes/no question: "ok" answers it (stories and rules).
 YES_NO_QUESTIONS = (
@@ -202,7 +204,12 @@ class ConversationPolicy(ChosenActionPolicy):
                 return chosen
         if in_form and intent in OFF_TOPIC_INTENTS and not is_small_word(text):
             return OFF_TOPIC
-        if not in_form and is_small_word(text) and previous not in YES_NO_QUESTIONS:
+        if (
+            not in_form
+            and intent not in OWN_ANSWERS
+            and is_small_word(text)
+            and previous not in YES_NO_QUESTIONS
+        ):
             return SMALL_WORD
         return None
 
