@@ -196,9 +196,7 @@ class ConversationPolicy(ChosenActionPolicy):
             return PROGRAM_QUESTION
         if intent in PROGRAM_INTENTS and not in_form:
             return PROGRAM_QUESTION  # "et on s'inscrit où ?": the programme in focus
-        if (in_form and intent in GOAL_INTENTS) or (
-            not in_form and goal is not None and intent in GOAL_WORDS_INTENTS
-        ):
+        if intent in GOAL_WORDS_INTENTS and (in_form or goal is not None):
             chosen = self.new_goal(tracker, text, intent)
             if chosen:
                 return chosen
@@ -220,6 +218,8 @@ class ConversationPolicy(ChosenActionPolicy):
         if said is None:
             return None
         in_form = tracker.active_loop_name == FORM
-        if said == tracker.get_slot("goal") and not in_form:
+        if said == tracker.get_slot("goal"):
+            if in_form:
+                return CHANGE_GOAL if intent in GOAL_INTENTS else None
             return REMIND if tracker.get_slot("shown_programs") else None
         return CHANGE_GOAL
