@@ -35,7 +35,7 @@ from bot.actions.programs import (
 )
 from bot.catalog.names import find_programmes
 from bot.handoffs.service import active_handoff
-from bot.language.small_words import item_number, says_thanks
+from bot.language.small_words import asks_how_to_apply, item_number, says_thanks
 from bot.orientation.goals import said_goal
 from bot.orientation.matching import Profile, describe_for_person
 from bot.storage.audit import record
@@ -47,35 +47,6 @@ FOCUS = "program_in_focus"
 HANDOFF_OPEN = "handoff_open"
 TURN_BUDGET = 600  # characters of one bot turn (issue 16, item 3)
 ITEMS_SHOWN = 3  # steps and documents listed in an answer
-# Words that ask how to apply or which papers to bring (the documents are then shown).
-APPLY_WORDS = (
-    "postul",
-    "inscri",
-    "papier",
-    "dossier",
-    "document",
-    "candidat",
-    "tsjel",
-    "tsajel",
-    "sjel",
-    "trecha",
-    "wra9",
-    "wraq",
-    "lwra",
-    "wrak",
-    "كيفاش",
-    "نتسجل",
-    "الوراق",
-    "الأوراق",
-    "اوراق",
-    "وراق",
-    "نترشح",
-    "فين",
-    "fin kayna",
-    "fine",
-    "où",
-    "ou s",
-)
 
 
 def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
@@ -159,18 +130,29 @@ class ActionProgramQuestion(Action):
         for event in events:
             slots.pop(event["name"], None)
         answer = describe_for_person(program, Profile.from_mapping(slots), catalog, None, language)
-        text = latest_text(tracker).lower()
-        wants_papers = latest_intent(tracker) == "how_to_apply" or any(
-            word in text for word in APPLY_WORDS
+        wants_papers = latest_intent(tracker) == "how_to_apply" or asks_how_to_apply(
+            latest_text(tracker)
         )
-        messages = self.answer(answer, program, language, wants_papers, domain)
+        reserved = 0
+        requested = tracker.get_slot("requested_slot")
+        if tracker.active_loop.get("name") == FORM and requested:
+            # the form asks its question again in the same turn
+            reserved = replies_length(domain, language, [(f"utter_ask_{requested}", {})])
+        messages = self.answer(answer, program, catalog, language, wants_papers, domain, reserved)
         for response, variables in messages:
             dispatcher.utter_message(response=response, **variables)
         await store_referrals(tracker, [program.id], "chosen")
         return [*events, SlotSet(FOCUS, program.id)]
 
     def answer(
-        self, answer, program, language: str, wants_papers: bool, domain: dict[str, Any]
+        self,
+        answer,
+        program,
+        catalog,
+        language: str,
+        wants_papers: bool,
+        domain: dict[str, Any],
+        reserved: int = 0,
     ) -> list[tuple[str, dict[str, str]]]:
         """(response, variables) of the reply, cut to fit the turn's budget."""
         name = program.name.get(language)
@@ -178,7 +160,9 @@ class ActionProgramQuestion(Action):
         head: list[tuple[str, dict[str, str]]] = [
             ("utter_program_answer", {"program_name": name, "summary": summary})
         ]
-        alternatives = ", ".join(a.name for a in answer.alternatives[:2])
+        named = set(find_programmes(answer.status_note or "", [program, *catalog]))
+        others = [a.name for a in answer.alternatives if a.id not in named]
+        alternatives = ", ".join(others[:2])  # not those the note already names
         if answer.status != "open":
             note = {"status_note": answer.status_note or "", "alternatives": alternatives}
             response = "utter_program_answer_closed" + ("_instead" if alternatives else "")
@@ -207,7 +191,7 @@ class ActionProgramQuestion(Action):
             tails = tails[1:]
         for tail in tails:
             reply = [*head, *tail]
-            if replies_length(domain, language, reply) <= TURN_BUDGET:
+            if replies_length(domain, language, reply) + reserved <= TURN_BUDGET:
                 return reply
         return [*head[:2], *tails[-1]]
 

@@ -109,3 +109,15 @@ def item_number(text: str) -> int | None:
         if re.search(rf"(?:^|\s)(?:{pattern})(?:\s|$)", folded):
             return value
     return None
+
+
+# Words that ask how to apply, which papers or where ("et on s'inscrit où ?").
+_APPLY = re.compile(
+    r"\b(postul\w*|inscri\w*|papiers?|dossier|documents?|candidat\w*|ntsjel|tsjel|"
+    r"nsjel|ntsajel|ntrecha7|trecha7|wra9|lwra9|wraq|fin|fine|fayn|ou)\b|"
+    r"نتسجل|نسجل|الوراق|الأوراق|اوراق|وراق|نترشح|فين"
+)
+
+
+def asks_how_to_apply(text: str) -> bool:
+    return bool(_APPLY.search(fold(text or "", "nlu")))

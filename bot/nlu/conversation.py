@@ -37,7 +37,12 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.language.small_words import asks_about_data, is_small_word, item_number
+from bot.language.small_words import (
+    asks_about_data,
+    asks_how_to_apply,
+    is_small_word,
+    item_number,
+)
 from bot.nlu.chosen_action import ChosenActionPolicy
 from bot.orientation.goals import GOAL_BY_INTENT, said_goal
 
@@ -195,7 +200,14 @@ class ConversationPolicy(ChosenActionPolicy):
         if NAMES.programmes_in(text):
             return PROGRAM_QUESTION
         if intent in PROGRAM_INTENTS and not in_form:
-            return PROGRAM_QUESTION  # "et on s'inscrit où ?": the programme in focus
+            return PROGRAM_QUESTION  # "plus d'infos ?": the programme in focus, or which one
+        if (
+            not in_form
+            and tracker.get_slot("program_in_focus")
+            and previous == PROGRAM_QUESTION
+            and asks_how_to_apply(text)
+        ):
+            return PROGRAM_QUESTION  # "et on s'inscrit où ?" right after an answer
         if intent in GOAL_WORDS_INTENTS and (in_form or goal is not None):
             chosen = self.new_goal(tracker, text, intent)
             if chosen:
@@ -218,8 +230,6 @@ class ConversationPolicy(ChosenActionPolicy):
         if said is None:
             return None
         in_form = tracker.active_loop_name == FORM
-        if said == tracker.get_slot("goal"):
-            if in_form:
-                return CHANGE_GOAL if intent in GOAL_INTENTS else None
-            return REMIND if tracker.get_slot("shown_programs") else None
+        if said == tracker.get_slot("goal"):  # the form reads it as it reads any answer
+            return None if in_form or not tracker.get_slot("shown_programs") else REMIND
         return CHANGE_GOAL
