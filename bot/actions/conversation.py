@@ -60,6 +60,18 @@ def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
     return []
 
 
+def goal_before_message(tracker: Tracker) -> str | None:
+    """The goal before the latest message (the slot mappings may have set it from it)."""
+    value, last_user = None, None
+    for index, event in enumerate(tracker.events):
+        if event.get("event") == "user":
+            last_user = index
+    for event in tracker.events[: last_user or 0]:
+        if event.get("event") == "slot" and event.get("name") == "goal":
+            value = event.get("value")
+    return value
+
+
 def slots_set_by_this_message(tracker: Tracker) -> set[str]:
     """Slots set since the person's latest message (by Rasa's slot mappings)."""
     names: set[str] = set()
@@ -153,6 +165,7 @@ class ActionProgramQuestion(Action):
         wants_papers: bool,
         domain: dict[str, Any],
         reserved: int = 0,
+        numbered: bool = True,
     ) -> list[tuple[str, dict[str, str]]]:
         """(response, variables) of the reply, cut to fit the turn's budget."""
         name = program.name.get(language)
@@ -180,8 +193,10 @@ class ActionProgramQuestion(Action):
         steps = list(program.how_to_apply.get(language))
         documents = list(program.documents.get(language))
         contact = _contact(program)
-        full = {"steps": _numbered(steps), "documents": _bullets(documents), "contact": contact}
-        short = {"steps": _numbered(steps[:2]), "contact": contact}
+        # WhatsApp: one numbering per turn, and the form's question may follow with its own
+        listed = _numbered if numbered else _bullets
+        full = {"steps": listed(steps), "documents": _bullets(documents), "contact": contact}
+        short = {"steps": listed(steps[:2]), "contact": contact}
         tails = [
             [("utter_program_answer_apply_papers", full)],
             [("utter_program_answer_apply", short)],
@@ -227,7 +242,7 @@ class ActionChangeGoal(Action):
         goal = said_goal(latest_text(tracker), latest_intent(tracker))
         if goal is None:
             return events
-        if goal != tracker.get_slot("goal"):
+        if goal != goal_before_message(tracker):
             dispatcher.utter_message(response=f"utter_goal_changed_{goal}")
         events += [SlotSet("goal", goal), SlotSet("program_options", None)]
         if goal not in PROJECT_GOALS:

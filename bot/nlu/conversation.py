@@ -34,7 +34,7 @@ from pathlib import Path
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.language.small_words import (
@@ -135,6 +135,19 @@ def previous_bot_action(tracker: DialogueStateTracker) -> str | None:
     return None
 
 
+def slot_before_message(tracker: DialogueStateTracker, name: str):
+    """A slot's value before the person's latest message (Rasa's slot mappings may already
+    have set it from that message: "je préfère une formation" fills `goal`)."""
+    value = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if event is tracker.latest_message:
+                break
+        elif isinstance(event, SlotSet) and event.key == name:
+            value = event.value
+    return value
+
+
 def answers_pending_question(tracker: DialogueStateTracker, text: str) -> bool:
     """The message answers the profile form's pending question."""
     requested = tracker.get_slot("requested_slot")
@@ -177,7 +190,7 @@ class ConversationPolicy(ChosenActionPolicy):
         if tracker.get_slot("followup_id") or intent == "ask_human":
             return None
         in_form = tracker.active_loop_name == FORM
-        goal = tracker.get_slot("goal")
+        goal = slot_before_message(tracker, "goal")
         if text.startswith("/"):  # a button: its own intent (rules), except these
             if intent in GOAL_INTENTS and not in_form and goal is not None:
                 return self.new_goal(tracker, text, intent)
@@ -230,6 +243,6 @@ class ConversationPolicy(ChosenActionPolicy):
         if said is None:
             return None
         in_form = tracker.active_loop_name == FORM
-        if said == tracker.get_slot("goal"):  # the form reads it as it reads any answer
+        if said == slot_before_message(tracker, "goal"):  # the form reads it as any answer
             return None if in_form or not tracker.get_slot("shown_programs") else REMIND
         return CHANGE_GOAL

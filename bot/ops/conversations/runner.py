@@ -387,7 +387,8 @@ class Harness:
                 fail("restart", f"asks again {where}")
         if "skipped" not in skipped and state.pending and by_person:
             pending = state.pending
-            moved_on = (record.asked and pending not in record.asked) or record.suggestion
+            # an answer about a programme names one: not a move on if the question comes again
+            moved_on = pending not in record.asked and (bool(record.asked) or record.suggestion)
             left_empty = pending not in filled and pending not in (
                 slots.get("profile_skipped") or []
             )
