@@ -33,6 +33,7 @@ from bot.actions.programs import (
     show_program_list,
     store_referrals,
 )
+from bot.actions.tracker import channel_of
 from bot.catalog.names import find_programmes
 from bot.handoffs.service import active_handoff
 from bot.language.small_words import asks_how_to_apply, item_number, says_thanks
@@ -150,7 +151,11 @@ class ActionProgramQuestion(Action):
         if tracker.active_loop.get("name") == FORM and requested:
             # the form asks its question again in the same turn
             reserved = replies_length(domain, language, [(f"utter_ask_{requested}", {})])
-        messages = self.answer(answer, program, catalog, language, wants_papers, domain, reserved)
+        # WhatsApp: one numbering per turn (the form's question may follow with its own)
+        numbered = channel_of(tracker) != "whatsapp"
+        messages = self.answer(
+            answer, program, catalog, language, wants_papers, domain, reserved, numbered
+        )
         for response, variables in messages:
             dispatcher.utter_message(response=response, **variables)
         await store_referrals(tracker, [program.id], "chosen")

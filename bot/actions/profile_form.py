@@ -59,6 +59,26 @@ SOFT_EXITS = ("need_listening",)
 NOT_ANSWERS = ("greet", "thank")
 
 
+# Answers on the side (bot/actions/conversation.py) after which the form asks again.
+ASIDE_ACTIONS = (
+    "action_program_question",
+    "action_off_topic",
+    "action_small_word",
+    "action_remind_programs",
+    "utter_privacy_notice",
+)
+
+
+def latest_action(tracker: Tracker) -> str | None:
+    """The last action run (the form's own run is not logged yet)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return "action_listen"
+        if event.get("event") == "action":
+            return event.get("name")
+    return None
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
@@ -102,7 +122,7 @@ class ValidateProfileForm(FormValidationAction):
         requested = tracker.slots.get(REQUESTED_SLOT)
         if latest_intent(tracker) not in SOFT_EXITS or requested is None:
             return None
-        if tracker.latest_action_name != "action_listen":
+        if latest_action(tracker) in ASIDE_ACTIONS:
             return None  # the form asks again after an aside: nothing to read
         answer = parse(requested, latest_text(tracker))
         if answer.understood or answer.unknown:

@@ -404,7 +404,7 @@ class Harness:
             state.pending = record.asked[-1]
         if state.pending and (
             state.pending in state.answered
-            or record.suggestion
+            or (record.suggestion and state.pending not in record.asked)
             or (tracker and not (tracker.get("active_loop") or {}).get("name"))
         ):
             state.pending = None
