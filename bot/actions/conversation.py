@@ -183,10 +183,18 @@ class ActionProgramQuestion(Action):
         alternatives = ", ".join(others[:2])  # not those the note already names
         if answer.status != "open":
             note = {"status_note": answer.status_note or "", "alternatives": alternatives}
-            response = "utter_program_answer_closed" + ("_instead" if alternatives else "")
+            response = (
+                "utter_program_answer_closed_instead"
+                if alternatives
+                else "utter_program_answer_closed"
+            )
             return [*head, (response, note)]
         if answer.missing:
-            response = "utter_program_answer_not_for_you" + ("_instead" if alternatives else "")
+            response = (
+                "utter_program_answer_not_for_you_instead"
+                if alternatives
+                else "utter_program_answer_not_for_you"
+            )
             missing = " · ".join(answer.missing[:2])
             head.append((response, {"missing": missing, "alternatives": alternatives}))
         elif answer.reasons:

@@ -179,6 +179,12 @@ PROGRAM_LISTS_SHOWN = (
     "action_change_goal",
     "action_remind_programs",
 )
+# The same list, ending with "« autres » pour d'autres pistes" when more are waiting.
+WITH_MORE = {
+    "utter_programs_list": "utter_programs_list_more",
+    "utter_programs_next": "utter_programs_next_more",
+    "utter_programs_recap": "utter_programs_recap_more",
+}
 LINE_LIMIT = 110  # characters of one "why" line in the list
 
 
@@ -213,9 +219,8 @@ def utter_program_list(
             {"title": o["name"], "payload": f'/program_details{{"program_id":"{o["id"]}"}}'}
             for o in options
         ]
-    dispatcher.utter_message(
-        response=intro + ("_more" if more else ""), items=items, buttons=buttons or []
-    )
+    response = WITH_MORE[intro] if more else intro
+    dispatcher.utter_message(response=response, items=items, buttons=buttons or [])
 
 
 def show_program_list(
