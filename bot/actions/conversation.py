@@ -17,13 +17,16 @@ All wording is in domain.yml; the actions pass catalogue texts as variables.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import PROJECT_ROOT
 from bot.actions.handoff import previous_action
 from bot.actions.profile_form import FORM, PROJECT_GOALS, latest_intent, latest_text
 from bot.actions.programs import (
@@ -224,8 +227,20 @@ class ActionProgramQuestion(Action):
         return [*head[:2], *tails[-1]]
 
 
+@functools.lru_cache(maxsize=1)
+def _project_responses() -> dict[str, Any]:
+    with (PROJECT_ROOT / "domain.yml").open(encoding="utf-8") as source:
+        return yaml.safe_load(source).get("responses") or {}
+
+
+def responses_of(domain: dict[str, Any] | None) -> dict[str, Any]:
+    """The responses Rasa sent with the domain, or domain.yml's when it sent none (Rasa's
+    selective domain sends only what an action needs)."""
+    return (domain or {}).get("responses") or _project_responses()
+
+
 def _render(domain: dict[str, Any], response: str, language: str, variables: dict) -> str:
-    for variant in (domain.get("responses") or {}).get(response) or []:
+    for variant in responses_of(domain).get(response) or []:
         conditions = variant.get("condition") or []
         if any(c.get("name") == "language" and c.get("value") == language for c in conditions):
             text = variant.get("text") or ""
