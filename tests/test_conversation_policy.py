@@ -101,3 +101,18 @@ def test_after_an_aside_the_form_asks_again(rasa_domain):
     assert POLICY.choose(tracker) == "profile_form"
     tracker = DialogueStateTracker.from_events("p", events[3:], slots=rasa_domain.slots)
     assert POLICY.choose(tracker) == LISTEN
+
+
+def test_a_goal_the_message_itself_filled_is_still_a_new_goal(rasa_domain):
+    """Rasa's slot mappings may set `goal` from the message before the policy runs."""
+    events = [
+        ActionExecuted(LISTEN),
+        SlotSet("goal", "job"),
+        SlotSet("shown_programs", ["ofppt"]),
+        ActionExecuted("action_suggest_programs"),
+        ActionExecuted(LISTEN),
+        UserUttered("finalement non, je préfère une formation", intent={"name": "inform"}),
+        SlotSet("goal", "training"),
+    ]
+    tracker = DialogueStateTracker.from_events("p", events, slots=rasa_domain.slots)
+    assert POLICY.choose(tracker) == "action_change_goal"

@@ -66,14 +66,15 @@ def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
 
 def goal_before_message(tracker: Tracker) -> str | None:
     """The goal before the latest message (the slot mappings may have set it from it)."""
-    value, last_user = None, None
-    for index, event in enumerate(tracker.events):
+    if "goal" not in slots_set_by_this_message(tracker):
+        return tracker.get_slot("goal")
+    seen_user = False
+    for event in reversed(tracker.events):
         if event.get("event") == "user":
-            last_user = index
-    for event in tracker.events[: last_user or 0]:
-        if event.get("event") == "slot" and event.get("name") == "goal":
-            value = event.get("value")
-    return value
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "goal":
+            return event.get("value")
+    return None
 
 
 def slots_set_by_this_message(tracker: Tracker) -> set[str]:

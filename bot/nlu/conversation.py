@@ -137,15 +137,19 @@ def previous_bot_action(tracker: DialogueStateTracker) -> str | None:
 
 def slot_before_message(tracker: DialogueStateTracker, name: str):
     """A slot's value before the person's latest message (Rasa's slot mappings may already
-    have set it from that message: "je préfère une formation" fills `goal`)."""
-    value = None
-    for event in tracker.events:
-        if isinstance(event, UserUttered):
-            if event is tracker.latest_message:
-                break
+    have set it from that message: "je préfère une formation" fills `goal`). Reads back
+    from the end, so that a tracker that keeps only its last turns gives the same."""
+    set_by_message: bool | None = False
+    for event in reversed(tracker.events):
+        if event is tracker.latest_message:
+            if not set_by_message:
+                return tracker.get_slot(name)
+            set_by_message = None  # now looking for the value before the message
         elif isinstance(event, SlotSet) and event.key == name:
-            value = event.value
-    return value
+            if set_by_message is None:
+                return event.value
+            set_by_message = True
+    return None
 
 
 def answers_pending_question(tracker: DialogueStateTracker, text: str) -> bool:
