@@ -24,9 +24,39 @@ def test_the_action_endpoint_does_not_send_the_domain():
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
     needs_it = domain.does_custom_action_explicitly_need_domain
     needing = [action for action in domain.user_actions if needs_it(action)]
-    # Rasa always sends it to a form's validation (`validate_<form>`); every other call
-    # carries the tracker only.
+    # Rasa's own rule sends it to a form's validation (`validate_<form>`) whatever the
+    # endpoint says; Bousla's Rasa process sends it to no action (bot/ops/rasa_tuning.py).
     assert needing == ["validate_profile_form"]
+    from bot.ops import rasa_tuning
+
+    rasa_own = Domain.does_custom_action_explicitly_need_domain
+    try:
+        rasa_tuning.send_the_domain_to_no_action()
+        assert [
+            a for a in domain.user_actions if domain.does_custom_action_explicitly_need_domain(a)
+        ] == []
+    finally:
+        Domain.does_custom_action_explicitly_need_domain = rasa_own
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "language", "expected"),
+    [("age", "3andi 22 3am", "ary_latn", 22), ("commune", "عين حرودة", "ary", "ain-harrouda")],
+)
+async def test_the_form_validates_the_same_without_a_domain_in_the_request(
+    slot, text, language, expected
+):
+    from bot.actions.profile_form import ValidateProfileForm
+    from tests.test_profile_form import BASICS, form_tracker, slot_events
+
+    slots = {**BASICS, "goal": "project", "profile_consent": False}
+    slots.pop(slot, None)
+    with_domain, without = CollectingDispatcher(), CollectingDispatcher()
+    tracker = form_tracker(text, {slot: text}, requested=slot, slots=slots, language=language)
+    sent = await ValidateProfileForm().run(with_domain, tracker, project_domain())
+    selective = await ValidateProfileForm().run(without, tracker, {})
+    assert slot_events(selective)[slot] == expected
+    assert selective == sent and without.messages == with_domain.messages
 
 
 def test_the_action_server_reads_what_rasa_would_have_sent():
@@ -210,3 +240,37 @@ async def test_a_long_conversation_is_read_as_its_last_turns_on_top_of_its_state
             .where(TURN_STATES.c.sender_id == "window-test")
         ).scalar_one()
     assert kept <= 3 + 2  # older states are deleted as the window moves on
+
+
+# ------------------------------------------------------------ Rasa's process, as Bousla runs it
+ACTION_RESULTS = [
+    {"events": [{"event": "slot", "name": "language", "value": "ary"}], "responses": []},
+    {"events": [], "responses": [{"response": "utter_greet"}, {"text": "salam"}]},
+    {"events": "not a list", "responses": []},
+    {"events": [{"name": "language"}], "responses": []},  # an event without its type
+    {"events": [], "responses": "nope"},
+]
+
+
+@pytest.mark.parametrize("result", ACTION_RESULTS)
+def test_action_results_are_validated_as_rasa_validates_them(result):
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.ops import rasa_tuning
+
+    rasa_own = RemoteAction._validate_action_result
+    action = RemoteAction("action_detect_language", None)
+    try:
+        try:
+            expected = rasa_own(action, result)
+        except ValidationError as error:
+            expected = ("invalid", error.message)
+        rasa_tuning.validate_action_results_with_one_validator()
+        try:
+            ours = action._validate_action_result(result)
+        except ValidationError as error:
+            ours = ("invalid", error.message)
+    finally:
+        RemoteAction._validate_action_result = rasa_own
+    assert ours == expected

@@ -28,6 +28,7 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
+from bot.actions.domain import domain_of
 from bot.actions.tracker import channel_of
 from bot.orientation.matching import Profile
 from bot.orientation.profile_answers import parse
@@ -83,6 +84,7 @@ class ValidateProfileForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        domain = domain_of(domain)  # domain.yml's: Rasa does not send it (rasa_tuning.py)
         leaving = self.leaves_the_form(tracker, domain)
         if leaving is not None:
             return leaving

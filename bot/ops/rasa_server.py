@@ -1,10 +1,13 @@
-"""`rasa run` with the HTTP API's secret from the environment, not the command line.
+"""`rasa run` as Bousla runs it: `python -m bot.ops.rasa_server run ...` (bousla run).
 
-`bousla run` and `bousla serve rasa` start `python -m bot.ops.rasa_server run ...`; this
-adds the JWT secret for Rasa's HTTP API (derived from BOUSLA_SECRET_KEY) inside the process,
-so that it never appears in `ps`, /proc/<pid>/cmdline or the journal. The dashboard signs a
-short-lived token with it and sends it in the Authorization header, never in a query
-string (bot/dashboard/rasa_api.py)."""
+- Bousla's changes inside the Rasa server's process (bot/ops/rasa_tuning.py);
+- the JWT secret for Rasa's HTTP API (derived from BOUSLA_SECRET_KEY) added inside the
+  process, so that it never appears in `ps`, /proc/<pid>/cmdline or the journal. The
+  dashboard signs a short-lived token with it and sends it in the Authorization header,
+  never in a query string (bot/dashboard/rasa_api.py);
+- with BOUSLA_TURN_TIMINGS, the timers of `bousla bench turn --breakdown`
+  (bot/ops/bench/turn_probe.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from bot.settings import get_settings
 
 
 def main() -> None:
+    from bot.ops import rasa_tuning
+
+    rasa_tuning.apply()
     if os.environ.get("BOUSLA_TURN_TIMINGS"):  # `bousla bench turn --breakdown`
         from bot.ops.bench.turn_probe import install
 

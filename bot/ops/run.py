@@ -64,9 +64,9 @@ class Service:
 
 
 def rasa_command(settings: Settings, model: str, port: int) -> list[str]:
-    # The HTTP API's secret is added inside the process (bot/ops/rasa_server.py): never on
-    # the command line. With BOUSLA_TURN_TIMINGS, `bousla bench turn --breakdown` times the
-    # steps of each turn there too (bot/ops/bench/turn_probe.py).
+    # Rasa with Bousla's changes in its process (bot/ops/rasa_server.py, rasa_tuning.py); the
+    # HTTP API's secret is added there, never on the command line. With BOUSLA_TURN_TIMINGS,
+    # `bousla bench turn --breakdown` times the steps of each turn there too (turn_probe.py).
     return [sys.executable, "-m", "bot.ops.rasa_server", "run", "--enable-api", "--cors", "*",
             "--interface", settings.host, "--port", str(port),
             "--model", model, "--endpoints", "endpoints.yml",

@@ -51,12 +51,13 @@ class TrackerStore(SQLTrackerStore):
         check_connection(url)
         logger.info("Tracker store: %s", describe_url(url))
         super().__init__(domain=domain, host=url, event_broker=event_broker)
-        if parsed.get_backend_name() != "sqlite":
-            # Rasa's engine keeps dead connections after a database restart (no pre-ping),
-            # and fails the next turns with them: use Bousla's engine settings instead.
-            self.engine.dispose()
-            self.engine = build_engine(url)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        # Bousla's engine settings instead of Rasa's: Rasa's keeps dead connections after a
+        # PostgreSQL restart (no pre-ping) and fails the next turns with them; on SQLite it
+        # opens a connection per read or write in rollback-journal mode (~40 ms a turn
+        # here), where Bousla's keeps a pool in WAL mode (bot/storage/db.py).
+        self.engine.dispose()
+        self.engine = build_engine(url)
+        self.sessionmaker = sessionmaker(bind=self.engine)
         self.window_turns = settings.tracker_window_turns
         create_table(self.engine)
 

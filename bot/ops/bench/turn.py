@@ -107,7 +107,7 @@ class StarterBot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 180) -> StarterBot:
+    def start(self, timeout: float = 600) -> StarterBot:
         self.log = (self.directory / "bench-server.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--enable-api", "--cors", "*",

@@ -1,10 +1,9 @@
 """Where a turn's time goes inside the Rasa server, for `bousla bench turn --breakdown`.
 
-`python -m bot.ops.bench.turn_probe run ...` is `rasa run ...` with timers around the
-steps of a turn: the lock, the tracker load and save, NLU, each graph component (each
-policy's prediction), each call to the action server (with the size of what it sends),
-the copies of the tracker Rasa makes before each action, and Bousla's own hook in the
-tracker store. Each measure is appended to the JSON-lines file named by
+Timers around the steps of a turn: the lock, the tracker load and save, NLU, each graph
+component (each policy's prediction), each call to the action server (with the size of
+what it sends), the copies of the tracker Rasa makes before each action, and Bousla's
+own hook in the tracker store. Each measure is appended to the JSON-lines file named by
 `BOUSLA_TURN_TIMINGS`, tagged with the conversation and its turn. `bousla run` installs
 these timers (in `bot/ops/rasa_server.py`) only when that variable is set, so a normal
 server never pays for it.
@@ -16,7 +15,6 @@ import contextvars
 import functools
 import json
 import os
-import sys
 import threading
 import time
 from typing import Any
@@ -160,15 +158,3 @@ def install() -> None:
             _record("Bousla hook: erasure check on save", time.perf_counter() - begun)
 
     rasa_stores.erasure_confirmed = timed_erasure_check
-
-
-def main() -> None:
-    install()
-    from rasa.__main__ import main as rasa_main
-
-    sys.argv = ["rasa", *sys.argv[1:]]
-    rasa_main()
-
-
-if __name__ == "__main__":
-    main()
