@@ -152,5 +152,6 @@ async def test_two_replicas_on_the_real_agent_answer_each_message_once_in_order(
             )
             assert found is not None, (language, response, bodies)
             position = found + 1
-    # Both replicas took turns (the lock store in Redis kept each person's turns apart).
-    assert all(handled) and sum(handled) == len(PEOPLE) * 3, handled
+    # Every message went through Rasa once, on one replica or the other (which one is up
+    # to the workers' timing: both drain the shared inbox).
+    assert sum(handled) == len(PEOPLE) * 3, handled
