@@ -30,6 +30,8 @@ from functools import lru_cache
 from bot.language.folding import normalise
 from bot.language.ngrams import latin_words
 
+OTHER_LANGUAGE_INTENT = "other_language"  # the intent such a message gets (bot/nlu/foreign.py)
+
 # Words of each language that French and Darija do not use (so "me", "a", "job", "ok",
 # "business", "que", "il", "un" are absent): a message is foreign only when enough of its
 # words are of this kind *and* langdetect finds the same language.

@@ -15,10 +15,9 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language.foreign import foreign_language
+from bot.language.foreign import OTHER_LANGUAGE_INTENT, foreign_language
 from bot.nlu.stateless import StatelessComponent
 
-OTHER_LANGUAGE_INTENT = "other_language"
 FOREIGN_LANGUAGE = "foreign_language"  # the parse data field
 
 
