@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot import PROJECT_ROOT
 from bot.channels import enqueue_message
 from bot.channels.identity import pseudonym
 from bot.channels.webchat import WebchatInput
@@ -116,3 +117,10 @@ def test_statistics_and_the_queue_tell_the_web_chat_from_rasas_rest_channel():
 
     assert labels.CHANNEL["webchat"] == "Chat web"
     assert labels.CHANNEL["rest"] != labels.CHANNEL["webchat"]
+
+
+def test_the_browser_id_comes_from_the_cryptographic_source():
+    """The id is the conversation's only secret: Math.random can be predicted."""
+    script = (PROJECT_ROOT / "bot" / "dashboard" / "static" / "chat.js").read_text()
+    assert "Math.random" not in script
+    assert "crypto.getRandomValues(bytes)" in script and "new Uint8Array(16)" in script

@@ -24,18 +24,17 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels import queue
+from bot.channels import queue, spool
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import BROWSER_ID, pseudonym
 from bot.channels.sending import Sender, SendOutcome
+from bot.channels.text import MAX_INBOUND_TEXT
 from bot.channels.worker import get_worker
 from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import InboundMessage, OutboundMessage
 
-# Far above what NLU reads (bot/nlu/normaliser.py truncates and tells the person): only a
-# bound on what a browser may post.
-MAX_MESSAGE_LENGTH = 20_000
+MAX_MESSAGE_LENGTH = MAX_INBOUND_TEXT
 MAX_BUTTON_TITLE = 200
 
 
@@ -150,8 +149,8 @@ class WebchatInput(ProviderInput):
         # A tapped button: Rasa reads its payload, the transcript and the page its title.
         title = str(body.get("title") or "").strip()[:MAX_BUTTON_TITLE]
         payload = text if text.startswith("/") and title else None
-        inbound_id = await in_session(
-            queue.record_inbound,
+        inbound_id = await spool.record(
+            "inbound",
             channel=self.name(),
             provider_message_id=message_id,
             person_id=pseudonym(self.name(), browser),
@@ -159,7 +158,7 @@ class WebchatInput(ProviderInput):
             text=title if payload else text,
             payload=payload,
         )
-        if inbound_id is not None:
+        if inbound_id is not None and inbound_id is not spool.SPOOLED:
             get_worker().wake_inbox()
         return response.json({"ok": True})
 
