@@ -24,9 +24,39 @@ def test_the_action_endpoint_does_not_send_the_domain():
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
     needs_it = domain.does_custom_action_explicitly_need_domain
     needing = [action for action in domain.user_actions if needs_it(action)]
-    # Rasa always sends it to a form's validation (`validate_<form>`); every other call
-    # carries the tracker only.
+    # Rasa's own rule sends it to a form's validation (`validate_<form>`) whatever the
+    # endpoint says; Bousla's Rasa process sends it to no action (bot/ops/rasa_tuning.py).
     assert needing == ["validate_profile_form"]
+    from bot.ops import rasa_tuning
+
+    rasa_own = Domain.does_custom_action_explicitly_need_domain
+    try:
+        rasa_tuning.send_the_domain_to_no_action()
+        assert [
+            a for a in domain.user_actions if domain.does_custom_action_explicitly_need_domain(a)
+        ] == []
+    finally:
+        Domain.does_custom_action_explicitly_need_domain = rasa_own
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "language", "expected"),
+    [("age", "3andi 22 3am", "ary_latn", 22), ("commune", "عين حرودة", "ary", "ain-harrouda")],
+)
+async def test_the_form_validates_the_same_without_a_domain_in_the_request(
+    slot, text, language, expected
+):
+    from bot.actions.profile_form import ValidateProfileForm
+    from tests.test_profile_form import BASICS, form_tracker, slot_events
+
+    slots = {**BASICS, "goal": "project", "profile_consent": False}
+    slots.pop(slot, None)
+    with_domain, without = CollectingDispatcher(), CollectingDispatcher()
+    tracker = form_tracker(text, {slot: text}, requested=slot, slots=slots, language=language)
+    sent = await ValidateProfileForm().run(with_domain, tracker, project_domain())
+    selective = await ValidateProfileForm().run(without, tracker, {})
+    assert slot_events(selective)[slot] == expected
+    assert selective == sent and without.messages == with_domain.messages
 
 
 def test_the_action_server_reads_what_rasa_would_have_sent():

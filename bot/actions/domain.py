@@ -2,10 +2,10 @@
 
 Rasa sends its whole domain (about 100 KB of JSON, built and parsed again on both sides)
 with every call to the action server, unless `enable_selective_domain` is set on the
-action endpoint (endpoints.yml), as Bousla does. Then Rasa still sends it to the form's
-validation (`validate_profile_form`, by its name), and to no other action;
-`action_validate_slot_mappings` reads the slots' mappings here instead, from the
-domain.yml the model was trained on (`bousla run` trains when it changed).
+action endpoint (endpoints.yml), as Bousla does; and still to actions named `validate_*`,
+unless told otherwise (bot/ops/rasa_tuning.py). The validation actions read the slots'
+mappings and the form's questions here instead, from the domain.yml the model was
+trained on (`bousla run` trains when it changed).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from bot.language import LANGUAGES, detect
 from bot.language.folding import normalise
 from bot.language.gender import said_gender
 from bot.language.ngrams import latin_model
+from bot.language.small_words import is_small_word
 
 SCRIPT_NEUTRAL_TARGETS = {"darija"}  # "parle en darija": keep the script the person writes in
 
@@ -66,6 +67,9 @@ def truncation_notice(tracker: Tracker) -> bool:
     return bool((tracker.latest_message or {}).get("text_truncated"))
 
 
+LATIN_SCRIPT = {"fr", "ary_latn"}
+
+
 class ActionDetectLanguage(Action):
     """Follows the language of each message; sticky on short ones, locked by a request.
 
@@ -90,7 +94,10 @@ class ActionDetectLanguage(Action):
         if tracker.get_slot("language_locked") or text.startswith("/"):
             return events  # a button payload says nothing about the language
         detection = detect(text)
-        if detection.is_confident and detection.lang != tracker.get_slot("language"):
+        current = tracker.get_slot("language")
+        if is_small_word(text) and {detection.lang, current} <= LATIN_SCRIPT:
+            return events  # "ok merci" from an Arabizi writer: Darija speakers say merci too
+        if detection.is_confident and detection.lang != current:
             return [SlotSet("language", detection.lang), *events]
         return events
 

@@ -60,7 +60,13 @@ class RasaClient:
         self._post(conversation_id, "tracker/events", [{"event": "pause"}])
 
     def resume(self, conversation_id: str) -> None:
-        self._post(conversation_id, "tracker/events", [{"event": "resume"}])
+        """The bot answers again; the request is over, so the person's messages are no
+        longer for a counsellor (slot `handoff_open`, bot/nlu/conversation.py)."""
+        self._post(
+            conversation_id,
+            "tracker/events",
+            [{"event": "resume"}, {"event": "slot", "name": "handoff_open", "value": None}],
+        )
 
     def hand_back(self, conversation_id: str, *, with_message: bool = True) -> list[dict]:
         """Resume the bot; returns the messages to send to the person (maybe none)."""

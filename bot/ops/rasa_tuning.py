@@ -12,6 +12,18 @@ from typing import Any
 
 def apply() -> None:
     validate_action_results_with_one_validator()
+    send_the_domain_to_no_action()
+
+
+def send_the_domain_to_no_action() -> None:
+    """With `enable_selective_domain` (endpoints.yml), Rasa still sends its whole domain
+    (~100 KB of JSON, built and parsed again at each call) to every action whose name
+    starts with `validate_`: each answer in the profile form paid for it. Bousla's
+    validation actions read domain.yml themselves (bot/actions/domain.py), so no action
+    needs it."""
+    from rasa.shared.core.domain import Domain
+
+    Domain.does_custom_action_explicitly_need_domain = lambda self, action_name: False
 
 
 @functools.cache
