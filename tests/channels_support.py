@@ -26,11 +26,17 @@ MENU = [
     {"title": "🎓 Trouver une formation", "payload": "/seek_training"},
     {"title": "🗣️ Parler à quelqu'un", "payload": "/ask_human"},
 ]
+MENU_ARY = [
+    {"title": "💼 نلقى خدمة", "payload": "/seek_job"},
+    {"title": "🎓 نلقى تكوين", "payload": "/seek_training"},
+    {"title": "🗣️ نهضر مع شي حد", "payload": "/ask_human"},
+]
 
 
 @dataclass
 class ScriptedBot:
-    """Answers like a tiny Rasa: "menu" gives buttons, media get a media answer."""
+    """Answers like a tiny Rasa: "menu" (or "القائمة") gives buttons, media get a media
+    answer, "silence" gets nothing (as when a counsellor holds the conversation)."""
 
     received: list[UserMessage] = field(default_factory=list)
     delay: float = 0.0
@@ -46,6 +52,10 @@ class ScriptedBot:
             await output.send_text_message(sender, f"media:{kind}")
         elif text == "menu":
             await output.send_text_with_buttons(sender, "Je peux t'aider à :", MENU)
+        elif text == "القائمة":
+            await output.send_text_with_buttons(sender, "نقدر نعاونك باش:", MENU_ARY)
+        elif text == "silence":
+            return
         elif text.startswith("long"):
             await output.send_text_message(sender, "Une phrase assez longue pour compter. " * 120)
         else:
@@ -105,14 +115,22 @@ class ChannelServer:
 
 
 async def start_channel_server(
-    channels: list[InputChannel], bot: ScriptedBot, agent: object | None = None
+    channels: list[InputChannel],
+    bot: ScriptedBot,
+    agent: object | None = None,
+    cors: bool = False,
 ) -> ChannelServer:
     """Channels served on a free port, their worker running (after_server_start).
 
-    `agent` stands for Rasa's agent in `app.ctx` (its `is_ready` and `tracker_store`).
+    `agent` stands for Rasa's agent in `app.ctx` (its `is_ready` and `tracker_store`);
+    `cors`: any origin may call, as `rasa run --cors "*"` allows (the web chat page).
     """
     reset_worker()
     app = Sanic(f"bousla-test-{uuid.uuid4().hex[:8]}", configure_logging=False)
+    if cors:
+        from sanic_cors import CORS
+
+        CORS(app, resources={r"/*": {"origins": "*"}}, automatic_options=True)
     if agent is not None:
         app.ctx.agent = agent
 

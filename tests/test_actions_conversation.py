@@ -88,6 +88,24 @@ async def test_consent_notice_on_first_contact_is_shown_and_recorded(
     )
 
 
+async def test_consent_notice_waits_for_a_message_the_person_can_read(
+    tracker_factory, dispatcher, session
+):
+    """A first message in English gets what Bousla speaks; the notice, in French or
+    Darija, comes with the first message in one of them (issue 16, item 8)."""
+    english = tracker_factory(
+        sender_id="english", text="Hello, do you speak English?", intent="other_language"
+    )
+    assert await ValidateSlotMappings().run(dispatcher, english, {}) == []
+    assert dispatcher.messages == []
+    assert session.execute(select(Consent)).first() is None
+    french = tracker_factory(
+        sender_id="english", text="ok je cherche un travail", intent="seek_job"
+    )
+    await ValidateSlotMappings().run(dispatcher, french, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_consent_notice"]
+
+
 async def test_consent_notice_is_not_repeated(tracker_factory, dispatcher, database_url):
     tracker = tracker_factory(
         text="bghit khdma", intent="seek_job", slots={"consent_notice_version": NOTICE_VERSION}

@@ -106,12 +106,12 @@ def test_a_counsellor_handles_a_request_live_from_login_to_hand_back(
     page.locator(".canned-item", has_text="Bonjour, je suis là").locator(
         "button[title='Darija (latin)']"
     ).click()
-    assert page.input_value("#reply-text").startswith("Salam, ana moustachar")
+    assert page.input_value("#reply-text").startswith("Salam, ana mn cellule d'écoute")
     page.fill("#reply-text", page.input_value("#reply-text") + " 🙂")
     page.click("#reply-form button[type=submit]")
     page.wait_for_selector("text=Message envoyé")
     counsellor_bubble = page.locator(".msg.counsellor .bubble .text").last
-    assert counsellor_bubble.inner_text().startswith("Salam, ana moustachar")
+    assert counsellor_bubble.inner_text().startswith("Salam, ana mn cellule d'écoute")
 
     # A private note.
     page.fill("#note-text", "Cherche une formation courte ; rappeler jeudi.")

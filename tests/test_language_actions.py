@@ -105,3 +105,47 @@ def test_truncation_notice_reads_the_parse_data(tracker_factory):
     assert not truncation_notice(tracker)
     tracker.latest_message["text_truncated"] = {"length": 5000, "read": 1000}
     assert truncation_notice(tracker)
+
+
+# ------------------------------------------------------------------ gender (issue 16, item 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "gender"),
+    [
+        ("ما خدامة ما والو، گالسة ف الدار", "f"),
+        ("kanbi3 l7elwa mn dar, ana khddama 3la rassi", "f"),
+        ("salam, ana sakna f ain harrouda", "f"),
+        ("أنا ساكن ف المحمدية", "m"),
+        ("Bonjour, je suis couturière et je veux ouvrir mon atelier", "f"),
+        ("je suis allée jusqu'au bac", "f"),
+        ("chui allé jusqu'au bac", "m"),
+        ("je suis une fille de 19 ans", "f"),
+        ("ana weld 20 3am", "m"),
+        ("راني عيانة بزاف", "f"),
+        # about someone or something else, or nothing said
+        ("khti khddama f l'usine", None),
+        ("bent 3ammi khddama", None),
+        ("le projet est lancé", None),
+        ("bghit nkhdem", None),
+        ("je suis au chômage", None),
+        ("ana mn ain harrouda", None),
+    ],
+)
+def test_the_persons_own_words_say_their_gender(text, gender):
+    from bot.language.gender import said_gender
+
+    assert said_gender(text) == gender
+
+
+def test_the_slot_gender_follows_what_the_person_says(tracker_factory, dispatcher, domain):
+    said = tracker_factory(text="ana khddama f dar", slots={"language": "ary_latn"})
+    assert slots_set(ActionDetectLanguage().run(dispatcher, said, domain)) == {"gender": "f"}
+    again = tracker_factory(text="ana khddama", slots={"language": "ary_latn", "gender": "f"})
+    assert ActionDetectLanguage().run(dispatcher, again, domain) == []
+    nothing = tracker_factory(text="bghit nkhdem", slots={"language": "ary_latn", "gender": "f"})
+    assert ActionDetectLanguage().run(dispatcher, nothing, domain) == []  # it stays
+    locked = tracker_factory(
+        text="je suis allée au lycée", slots={"language": "fr", "language_locked": True}
+    )
+    assert slots_set(ActionDetectLanguage().run(dispatcher, locked, domain)) == {"gender": "f"}

@@ -20,7 +20,8 @@ from bot.ops.nlu_eval import (
 )
 
 HELD_OUT = PROJECT_ROOT / "tests" / "data" / "nlu_test.tsv"
-MIN_MACRO_F1 = 0.90
+# Issue 16 item 10's target: held-out intent macro-F1 in each script.
+MIN_MACRO_F1 = 0.95
 MIN_LANGUAGE_ID = 0.97
 # The held-out file is frozen: the figures of docs/benchmarks.md are computed on it and no
 # setting is ever chosen with it (tuning uses cross-validation on the training data).
@@ -157,8 +158,8 @@ def held_out_report(agent):
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 16 item 10: the intents typed after suggestions (program_details, "
-    "how_to_apply, more_programs), added to the held-out file, are not yet understood",
+    reason="issue 16 item 10: held-out macro-F1 0.927 fr, 0.898 ary, 0.915 ary_latn "
+    "(docs/benchmarks.md, 2026-12-07), under the target of 0.95 in each script",
 )
 def test_the_trained_model_on_the_held_out_messages(held_out_report):
     summary = format_report(held_out_report)

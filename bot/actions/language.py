@@ -2,7 +2,9 @@
 
 - `action_detect_language` (custom slot mapping, before every answer): follows the
   language of each message, sticky on short ones ("ok", "1", an emoji), locked once the
-  person asked for a language (`change_language`).
+  person asked for a language (`change_language`); and sets the slot `gender` when the
+  person's own words say it ("ana khddama", "je suis allée": `bot.language.gender`), so
+  that gendered replies take the right form from then on.
 - `action_confirm_language` (rule for `change_language`): confirms in the new language,
   or offers the three choices when the message named none ("change de langue").
 - `truncation_notice`: whether the last message was too long for NLU to read in full
@@ -19,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.language import LANGUAGES, detect
 from bot.language.folding import normalise
+from bot.language.gender import said_gender
 from bot.language.ngrams import latin_model
 from bot.language.small_words import is_small_word
 
@@ -81,21 +84,32 @@ class ActionDetectLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        events = self.gender(tracker, text)
         intent = (message.get("intent") or {}).get("name")
         if intent == "change_language":
             target = requested_language(tracker)
             if target:
-                return [SlotSet("language", target), SlotSet("language_locked", True)]
-        text = message.get("text") or ""
+                return [SlotSet("language", target), SlotSet("language_locked", True), *events]
         if tracker.get_slot("language_locked") or text.startswith("/"):
-            return []  # a button payload says nothing about the language
+            return events  # a button payload says nothing about the language
         detection = detect(text)
         current = tracker.get_slot("language")
         if is_small_word(text) and {detection.lang, current} <= LATIN_SCRIPT:
-            return []  # "ok merci" from an Arabizi writer: Darija speakers say merci too
+            return events  # "ok merci" from an Arabizi writer: Darija speakers say merci too
         if detection.is_confident and detection.lang != current:
-            return [SlotSet("language", detection.lang)]
-        return []
+            return [SlotSet("language", detection.lang), *events]
+        return events
+
+    @staticmethod
+    def gender(tracker: Tracker, text: str) -> list[dict[str, Any]]:
+        """The slot `gender`, when this message says it and it is new."""
+        if text.startswith("/"):
+            return []
+        gender = said_gender(text)
+        if gender is None or gender == tracker.get_slot("gender"):
+            return []
+        return [SlotSet("gender", gender)]
 
 
 class ActionConfirmLanguage(Action):

@@ -18,6 +18,7 @@ from bot.actions.domain import domain_of
 from bot.actions.language import truncation_notice
 from bot.actions.privacy import erasure_while_paused
 from bot.actions.tracker import channel_of
+from bot.language.foreign import OTHER_LANGUAGE_INTENT
 from bot.privacy.consent import NOTICE_VERSION, record_notice_shown
 from bot.storage.db import in_session
 
@@ -37,7 +38,14 @@ class ValidateSlotMappings(ValidationAction):
         # request to erase the person's data is answered (bot/actions/privacy.py).
         if tracker.is_paused():
             return events + erasure_while_paused(dispatcher, tracker)
-        if tracker.get_slot("consent_notice_version") != NOTICE_VERSION:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        # A message in a language Bousla does not speak gets what Bousla speaks, short;
+        # the notice waits for the first message in French or Darija, which the person
+        # can read (bot/nlu/foreign.py).
+        if (
+            tracker.get_slot("consent_notice_version") != NOTICE_VERSION
+            and intent != OTHER_LANGUAGE_INTENT
+        ):
             # The database, not only the slot, says whether the person has seen it: a
             # rewound turn (fallback) or a lost tracker must not show it again.
             try:

@@ -5,8 +5,9 @@ LANGUAGE = {"fr": "Français", "ary": "Darija (arabe)", "ary_latn": "Darija (lat
 CHANNEL = {
     "whatsapp": "WhatsApp",
     "telegram": "Telegram",
-    "rest": "Chat web",
     "webchat": "Chat web",
+    # Rasa's REST channel: tests, benchmarks and integrations, not young people's chat
+    "rest": "API REST (tests)",
 }
 REASON = {
     "distress": "Détresse",
