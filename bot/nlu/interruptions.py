@@ -36,6 +36,11 @@ REQUEST_HUMAN = "action_request_human"
 YES_TO_CHECK_IN = frozenset({"affirm", "ask_human", "need_listening"})
 NO_TO_CHECK_IN = frozenset({"deny", "thank"})
 SAID_AND_LISTEN = frozenset({CHECK_IN, CHECK_IN_DECLINED})
+# After a counsellor handed the conversation back: small words ("wakha", "merci", "ok")
+# get a short answer, never what the conversation before the hand-back called for.
+HANDED_BACK = "utter_handed_back"
+SMALL_WORDS = frozenset({"affirm", "thank", "deny", "goodbye"})
+SMALL_WORDS_ANSWER = "utter_you_are_welcome"
 
 
 def safety_tier(tracker: DialogueStateTracker) -> str | None:
@@ -78,6 +83,8 @@ class InterruptionPolicy(ChosenActionPolicy):
             return DISTRESS_ACTION
         if latest in SAID_AND_LISTEN:
             return ACTION_LISTEN_NAME
+        if latest == SMALL_WORDS_ANSWER and action_before_latest_message(tracker) == HANDED_BACK:
+            return ACTION_LISTEN_NAME
         if latest != ACTION_LISTEN_NAME:
             return None
         if intent in INTERRUPTIONS:
@@ -90,4 +97,6 @@ class InterruptionPolicy(ChosenActionPolicy):
                 return CHECK_IN_DECLINED
         if safety_tier(tracker) == "check_in":
             return CHECK_IN
+        if intent in SMALL_WORDS and action_before_latest_message(tracker) == HANDED_BACK:
+            return SMALL_WORDS_ANSWER
         return None
