@@ -72,7 +72,9 @@ def test_each_row_says_what_raised_it(database_url):
     ids = a_busy_queue()
     with session_scope() as session:
         rows = {v.handoff.id: v.as_dict() for v in list_handoffs(session)}
-    suicide, home, check_in, human = (rows[ids[k]] for k in ("suicide", "home", "check_in", "human"))
+    suicide, home, check_in, human = (
+        rows[ids[k]] for k in ("suicide", "home", "check_in", "human")
+    )
     assert (suicide["tier"], suicide["category"]) == ("danger", "suicide")
     assert suicide["excerpt"] == "je veux mourir ce soir, j'ai tout préparé"
     assert (home["tier"], home["category"]) == ("danger", "violence_home")
@@ -132,9 +134,9 @@ def test_triage_then_a_read_only_conversation_in_chromium(
     screenshot(page, "triage-02-read-only")
     assert rasa.calls == []
     with session_scope() as session:
-        held = session.execute(
-            select(Handoff).where(Handoff.person_id == "p-reader")
-        ).scalars().all()
+        held = (
+            session.execute(select(Handoff).where(Handoff.person_id == "p-reader")).scalars().all()
+        )
     assert held == []
 
     # Taking over is the separate, explicit button.

@@ -165,9 +165,7 @@ def test_no_to_the_check_in_opens_nothing(stack, twilio, domain):
     assert person_requests(stack, person_of(stack, twilio, phone)) == []
 
 
-def test_after_a_hand_back_small_words_raise_nothing_and_new_distress_does(
-    stack, twilio, domain
-):
+def test_after_a_hand_back_small_words_raise_nothing_and_new_distress_does(stack, twilio, domain):
     phone = "whatsapp:+212600000104"
     person = person_of(stack, twilio, phone)
     start(stack, twilio, phone)

@@ -2,9 +2,9 @@
 
 Rasa's RulePolicy lets an active loop (a form) handle every message first; a form whose
 slot takes free text would swallow "je veux mourir" as an answer. This policy predicts
-the safety action whenever the last message has one of these intents (or a safety tier), with the same
-"no user prediction" standing as a loop's happy path and a higher priority than the
-RulePolicy, so nothing can outvote it. The actions themselves deactivate the loop.
+the safety action whenever the last message has one of these intents (or a safety tier),
+with the same "no user prediction" standing as a loop's happy path and a higher priority
+than the RulePolicy, so nothing can outvote it. The actions themselves deactivate the loop.
 Rules in bot/data/rules.yml say the same for readability and `rasa data validate`.
 """
 

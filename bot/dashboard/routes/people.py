@@ -42,7 +42,11 @@ def person_page(
     """A conversation, read-only: nothing changes for the person, the bot stays active."""
     person = session.get(Person, person_id)
     if person is None:
-        context = {"title": "Action impossible", "message": "Personne introuvable.", "back": "/people"}
+        context = {
+            "title": "Action impossible",
+            "message": "Personne introuvable.",
+            "back": "/people",
+        }
         return render(request, "error.html", context, status_code=404)
     # Reading a conversation is access to personal data: it goes in the audit log.
     record(
