@@ -123,7 +123,7 @@ async def queue_request(tracker: Tracker, reason: str, details: dict | None = No
             record(
                 session,
                 actor="bot",
-                action="distress_detected",
+                action="check_in" if reason == "check_in" else "distress_detected",
                 target_type="handoff",
                 target_id=handoff.id,
                 details=details,
@@ -149,7 +149,7 @@ class ActionRequestHuman(Action):
         reason = handoff_reason(tracker)
         safety = (tracker.latest_message or {}).get("safety") or {}
         details = None
-        if reason == "check_in":
+        if reason == "check_in":  # the check-in's answer may carry its own safety reading
             details = {"source": safety.get("source"), "category": safety.get("category")}
         await queue_request(tracker, reason, details=details)
         dispatcher.utter_message(response="utter_handoff_queued")

@@ -35,6 +35,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.centre.config import emergency_contacts_text
 from bot.handoffs.service import request_handoff
 from bot.language import detect
 from bot.safety import DANGER, assess
@@ -89,7 +90,10 @@ async def _queue_urgent(
 
 
 async def _say(agent: Any, tracker: DialogueStateTracker, output: Any, response: str) -> None:
-    message = await agent.nlg.generate(response, tracker, output.name())
+    extra = {}
+    if response == CONTACTS:  # whatever generator the agent has (bot.centre.nlg)
+        extra["contacts"] = emergency_contacts_text(tracker.get_slot("language"))
+    message = await agent.nlg.generate(response, tracker, output.name(), **extra)
     if message:
         await output.send_response(tracker.sender_id, message)
 
