@@ -143,7 +143,7 @@ def test_danger_gets_the_contacts_and_an_urgent_request_at_once(stack, twilio, d
 def test_a_weak_signal_gets_a_gentle_check_in_and_yes_is_urgent(stack, twilio, domain):
     phone = "whatsapp:+212600000102"
     start(stack, twilio, phone)
-    sent = replies_to(stack, twilio, phone, "3yit mn had l7ayat kamla", 1)
+    sent = replies_to(stack, twilio, phone, "kolchi k7el had l2ayam", 1)
     question = variant(domain, "utter_safety_check_in", "ary_latn")
     assert any(b.startswith(question) for b in sent), sent
     assert not any("📞" in b for b in sent), sent  # no police numbers for a check-in
