@@ -131,6 +131,8 @@ async def follow_through(agent: Any, row: Any, message_id: str, output: Any) -> 
         return
     if any(isinstance(event, ConversationPaused) for event in after):
         return  # action_distress ran: request queued, contacts sent, bot paused
+    if tracker.is_paused():
+        return  # a counsellor holds the conversation and reads this message live
     logger.warning("Distress turn of %s without action_distress: safety net", row.person_id)
     safety = parse_data.get("safety") or {}
     await _queue_urgent(
