@@ -10,6 +10,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select
 
 from bot.channels import safety_net
@@ -95,3 +96,33 @@ def test_a_message_given_up_is_said_to_the_person_and_shows_as_an_alert(
             select(AuditEntry.action).where(AuditEntry.target_id == str(view.handoff.id))
         ).scalars()
         assert "turn_failed" in list(audit)
+
+
+def test_a_distress_turn_whose_action_failed_is_completed_by_the_worker(
+    database_url, agent, domain
+):
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    person = "whatsapp-safety-net-3"
+    said = UserUttered(
+        "je veux mourir",
+        intent={"name": "distress", "confidence": 1.0},
+        parse_data={"safety": {"tier": "danger", "category": "suicide", "source": "lexicon"}},
+        message_id="whatsapp:SM503",
+    )
+    # What Rasa keeps when the action server is down: the contacts Rasa rendered itself,
+    # then action_distress without its events (no request, no pause).
+    events = [SlotSet("language", "fr"), ActionExecuted("action_listen"), said]
+    events += [ActionExecuted("utter_distress_contacts"), ActionExecuted("action_distress")]
+    tracker = DialogueStateTracker.from_events(person, events, slots=agent.domain.slots)
+    asyncio.run(agent.tracker_store.save(tracker))
+    row = SimpleNamespace(id=503, person_id=person, channel="whatsapp")
+
+    asyncio.run(safety_net.follow_through(agent, row, "whatsapp:SM503", WhatsAppOutput(503, None)))
+    assert sent_to(person) == [variant(domain, "utter_distress_counsellor", "fr")]
+    assert requests_of(person) == [("distress", "urgent", "open")]
+    assert asyncio.run(agent.tracker_store.retrieve(person)).is_paused()
+
+    # Paused now: the worker does nothing more for this turn.
+    asyncio.run(safety_net.follow_through(agent, row, "whatsapp:SM503", WhatsAppOutput(503, None)))
+    assert len(sent_to(person)) == 1
