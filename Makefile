@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: setup train run test test-load lint bench
+.PHONY: setup system-deps train run test test-load lint bench
 
 # The virtual environment, rebuilt when the pinned dependencies change.
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/find-python310
@@ -21,6 +21,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock scripts/find-python310
 	$(PY) -m pip check && touch $@
 
 setup: $(VENV)/.installed
+
+# Debian packages some tests need (nginx, Chromium, PostgreSQL's server binaries,
+# redis-server, openssl); without them those tests are skipped with the reason printed.
+system-deps:
+	scripts/install-system-deps
 
 train: setup
 	$(BOUSLA) train

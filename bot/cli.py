@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from pydantic import ValidationError
+
 # Modules that provide `register(subparsers)`. Imported lazily so that `bousla --help`
 # does not pay for Rasa or TensorFlow imports.
 COMMAND_MODULES = [
@@ -50,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except ValidationError as error:  # the settings: one sentence, not a traceback
+        for problem in error.errors():
+            print(f"Bousla: {problem['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

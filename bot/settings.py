@@ -12,7 +12,7 @@ import hmac
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, Field, validator
+from pydantic import BaseSettings, Field, root_validator, validator
 
 from bot import PROJECT_ROOT
 
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     rasa_url: str | None = Field(None, env="RASA_URL")
     action_server_url: str | None = Field(None, env="ACTION_SERVER_URL")
     public_url: str | None = Field(None, env="PUBLIC_URL")
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the dashboard believes (addresses
+    # or networks, comma-separated, e.g. "127.0.0.1,10.0.0.0/8"); from anyone else these
+    # headers are ignored (they would let a stranger pick the address the login limits see).
+    trusted_proxies: str = Field("", env="BOUSLA_TRUSTED_PROXIES")
     # How often the dashboard looks for new messages and requests (live updates).
     dashboard_poll_seconds: float = Field(0.25, env="BOUSLA_DASHBOARD_POLL_SECONDS")
 
@@ -72,6 +76,9 @@ class Settings(BaseSettings):
     catalog_stale_months: int = Field(6, env="BOUSLA_CATALOG_STALE_MONTHS", ge=1, le=120)
     centre_file: Path = Field(PROJECT_ROOT / "centre.yml", env="BOUSLA_CENTRE_FILE")
     models_dir: Path = Field(PROJECT_ROOT / "models", env="BOUSLA_MODELS_DIR")
+    # Rasa reads a conversation as its last turns on top of the state before them
+    # (bot/storage/turn_states.py); 0: the whole session at every turn, as Rasa does.
+    tracker_window_turns: int = Field(8, env="BOUSLA_TRACKER_WINDOW_TURNS", ge=0)
 
     class Config:
         case_sensitive = False
@@ -98,11 +105,21 @@ class Settings(BaseSettings):
             return "postgresql://" + value[len("postgres://") :]
         return value
 
-    @validator("secret_key")
-    def _no_development_key_in_production(cls, value: str, values: dict) -> str:
-        if values.get("environment") == "production" and value == DEV_SECRET_KEY:
-            raise ValueError("BOUSLA_SECRET_KEY must be set to a long random value in production")
-        return value
+    @root_validator(skip_on_failure=True)
+    def _no_development_key_outside_development(cls, values: dict) -> dict:
+        """The published development key signs sessions and derives pseudonyms and tokens:
+        refuse it as soon as anything says this is a real deployment (production, a public
+        address, a provider secret or a database server)."""
+        if values.get("secret_key") != DEV_SECRET_KEY:
+            return values
+        reasons = [variable for variable, present in development_key_refusals(values)
+                   if present]  # fmt: skip
+        if reasons:
+            raise ValueError(
+                "BOUSLA_SECRET_KEY must be set to a long random value "
+                f"(e.g. `openssl rand -hex 32`) when {', '.join(reasons)} is set"
+            )
+        return values
 
     @property
     def app_database_url(self) -> str:
@@ -134,6 +151,26 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+def development_key_refusals(values: dict) -> list[tuple[str, bool]]:
+    """What makes the development secret key unacceptable, by environment variable."""
+    database_url = values.get("database_url") or ""
+    return [
+        ("BOUSLA_ENV=production", values.get("environment") == "production"),
+        ("PUBLIC_URL", bool(values.get("public_url"))),
+        *((name.upper(), bool(values.get(name))) for name in PROVIDER_SECRETS),
+        ("DATABASE_URL (a database server)",
+         bool(database_url) and not database_url.startswith("sqlite")),
+    ]  # fmt: skip
+
+
+PROVIDER_SECRETS = (
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "telegram_bot_token",
+    "telegram_secret_token",
+)
 
 
 def derive_key(secret: str, purpose: str) -> str:

@@ -13,13 +13,11 @@ import pytest
 
 from bot import PROJECT_ROOT
 from bot.dashboard.threaded import ThreadedDashboard
+from tests.system_deps import require_system
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-requires_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's Chromium is not installed (/usr/bin/chromium): apt-get install chromium",
-)
+requires_chromium = require_system("chromium")
 
 
 LiveServer = ThreadedDashboard
@@ -27,8 +25,8 @@ LiveServer = ThreadedDashboard
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed (/usr/bin/chromium)")
+    if not CHROMIUM.exists():  # tests that use it are marked `requires_chromium`
+        pytest.skip("needs Debian's Chromium (`make system-deps`)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -17,14 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import PROJECT_ROOT
 from bot.settings import get_settings
 from bot.storage import db as storage_db
+from tests.system_deps import check as check_system_deps
+from tests.system_deps import require_system
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Tests set provider secrets (for the fake APIs) and PostgreSQL URLs: the development key is
+# refused then (bot.settings), so the whole session uses its own.
+os.environ.setdefault("BOUSLA_SECRET_KEY", "bousla-tests-" + os.urandom(16).hex())
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-requires_postgres = pytest.mark.skipif(
-    not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL tests)"
-)
+requires_postgres = require_system("test-database")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    check_system_deps(item)
 
 
 def free_port() -> int:

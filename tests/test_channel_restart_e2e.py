@@ -33,7 +33,7 @@ def rasa_pids(marker: str) -> list[int]:
     return [
         pid
         for pid in processes_with_marker(marker)
-        if b"rasa\x00run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"bot.ops.rasa_server\x00run" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot import PROJECT_ROOT
 from bot.channels import enqueue_message
 from bot.channels.identity import pseudonym
 from bot.channels.webchat import WebchatInput
@@ -62,3 +63,10 @@ async def test_the_page_posts_then_polls_and_sees_a_counsellor_too(database_url,
             assert other.json()["messages"] == []
     finally:
         await server.stop()
+
+
+def test_the_browser_id_comes_from_the_cryptographic_source():
+    """The id is the conversation's only secret: Math.random can be predicted."""
+    script = (PROJECT_ROOT / "bot" / "dashboard" / "static" / "chat.js").read_text()
+    assert "Math.random" not in script
+    assert "crypto.getRandomValues(bytes)" in script and "new Uint8Array(16)" in script

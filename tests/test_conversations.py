@@ -4,13 +4,19 @@ action server, dashboard) started once for the session, with WhatsApp and Telegr
 at the local fake providers. One test per scenario; the runner is bot/ops/conversations/.
 
 Scenarios that fail today are listed in tests/conversations/known_failures.yml with the
-checkpoints that fail: they are marked xfail(strict). A listed scenario that passes
-(XPASS), or a listed checkpoint that passes, fails the suite until the list is updated; a
-checkpoint that fails without being listed fails at once (a regression).
+checkpoints that fail. The test:
+
+- FAILS on any checkpoint that fails without being listed: a regression;
+- is XFAIL (with the listed checkpoints that still fail) when only listed ones fail;
+- reports, without failing, a listed checkpoint that passes now (a `KnownFailureFixed`
+  warning in pytest's summary, and the test passes if nothing listed fails any more):
+  CI retrains the model, and a slightly different model may fix or re-break a borderline
+  checkpoint; only a regression may stop the build. Regenerate the list after a fix.
 """
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -37,16 +43,12 @@ KNOWN = load_known_failures()
 WORKERS = 3  # scenarios played at once (2 cores: Rasa, the action server and the harness)
 
 
-class KnownFailure(Exception):
-    """The scenario fails exactly where known_failures.yml says (the xfail's reason)."""
+class KnownFailureFixed(UserWarning):
+    """Checkpoints listed in known_failures.yml that pass now: remove them from the list."""
 
 
 def _param(scenario):
-    marks = []
-    if scenario.id in KNOWN:
-        reason = KNOWN[scenario.id].get("reason") or "issue 16"
-        marks.append(pytest.mark.xfail(strict=True, raises=KnownFailure, reason=reason))
-    return pytest.param(scenario, id=scenario.id, marks=marks)
+    return pytest.param(scenario, id=scenario.id)
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +78,18 @@ def check(result: ScenarioResult) -> None:
         pytest.fail(f"{result.error}\n{transcript}")
     details = "\n".join(str(f) for f in result.failures)
     assert not unexpected, f"checkpoints that fail: {unexpected}\n{details}\n\n{transcript}"
-    assert not fixed, (
-        f"{result.scenario.id}: these checkpoints pass now, remove them from "
-        f"tests/conversations/known_failures.yml: {fixed}"
-    )
-    if known:
-        raise KnownFailure(f"fails as known: {result.failure_keys}")
+    if fixed:
+        warnings.warn(
+            KnownFailureFixed(
+                f"{result.scenario.id}: these known failures pass now, remove them from "
+                f"tests/conversations/known_failures.yml: {fixed}"
+            ),
+            stacklevel=2,
+        )
+    still = [key for key in result.failure_keys if key in (known or {}).get("fails", [])]
+    if still:
+        reason = (known or {}).get("reason") or "issue 16"
+        pytest.xfail(f"{reason}; fails as known: {still}")
 
 
 @pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
@@ -93,3 +101,31 @@ def test_persona_scenario(scenario, conversation_results):
 def test_story_through_the_real_stack(scenario, conversation_results):
     """tests/stories/*.yml: NLU, the policies and the real actions, step by step."""
     check(conversation_results[scenario.id])
+
+
+class _Result:
+    """Just what check() reads of a ScenarioResult."""
+
+    def __init__(self, scenario_id: str, keys: list[str]) -> None:
+        self.scenario = type("S", (), {"id": scenario_id})()
+        self.failure_keys = keys
+        self.failures = keys
+        self.error = None
+
+    def transcript(self) -> str:
+        return ""
+
+
+def test_known_failures_fixed_are_reported_and_regressions_fail(monkeypatch):
+    """A listed checkpoint that passes now is a warning (not a failure), those still
+    failing make an xfail, and an unlisted failure fails."""
+    monkeypatch.setitem(KNOWN, "demo", {"reason": "issue 16", "fails": ["turn 1: a", "turn 2: b"]})
+    with (
+        pytest.warns(KnownFailureFixed, match="turn 2: b"),
+        pytest.raises(pytest.xfail.Exception, match="turn 1: a"),
+    ):
+        check(_Result("demo", ["turn 1: a"]))
+    with pytest.warns(KnownFailureFixed):
+        check(_Result("demo", []))  # everything listed passes now: the test passes
+    with pytest.raises(AssertionError, match="turn 3: c"):
+        check(_Result("demo", ["turn 1: a", "turn 3: c"]))

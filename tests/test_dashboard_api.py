@@ -3,6 +3,8 @@ TEST_DATABASE_URL is set), with Rasa's HTTP API replaced by a recording stand-in
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -71,19 +73,82 @@ def test_cookie_is_secure_in_production(client, monkeypatch):
     assert "Secure" in response.headers["set-cookie"]
 
 
-def test_wrong_password_is_401_then_rate_limited_even_with_the_right_one(client, session):
+def test_failed_logins_slow_down_only_the_client_that_fails(client, session):
+    """Progressive delays, no lockout: a stranger's wrong passwords never keep the counsellor
+    (at another address) out, and the stranger waits longer after each failure."""
     add_account("amina")
-    for _ in range(security.MAX_FAILURES_PER_USERNAME):
+    free = security.FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS
+    for _ in range(free + 2):
         response = client.post("/api/session", json={"username": "amina", "password": "nope"})
+        if response.status_code == 429:
+            break
         assert response.status_code == 401
         assert response.json()["detail"] == "Identifiant ou mot de passe incorrect."
+    # The stranger now waits, even with the right password (no oracle while waiting)...
     response = client.post("/api/session", json={"username": "amina", "password": PASSWORD})
     assert response.status_code == 429
-    assert int(response.headers["Retry-After"]) > 0
+    assert 1 <= int(response.headers["Retry-After"]) <= 2
+    # ...twice as long after each further failure...
+    assert security.login_delay(free + 3, free) == 8
+    assert security.login_delay(10_000, free) == security.MAX_LOGIN_DELAY_SECONDS
+    # ...and Amina, at her own address, signs in at once.
+    with TestClient(client.app, client=("198.51.100.7", 50000)) as amina:
+        assert login(amina)
     failures = session.execute(
         select(AuditEntry).where(AuditEntry.action == "login_failed")
     ).scalars()
-    assert len(list(failures)) == security.MAX_FAILURES_PER_USERNAME
+    assert len(list(failures)) == free
+
+
+def test_the_wait_ends_and_the_right_password_then_works(client, session):
+    add_account("amina")
+    free = security.FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS
+    for _ in range(free):
+        client.post("/api/session", json={"username": "amina", "password": "nope"})
+    assert client.post("/api/session", json={"username": "amina", "password": PASSWORD}
+                       ).status_code == 429  # fmt: skip
+    # Two seconds later (the failures moved back in time rather than sleeping):
+    for entry in session.execute(select(AuditEntry)).scalars():
+        entry.at -= timedelta(seconds=2)
+    session.commit()
+    assert login(client)
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(client, monkeypatch):
+    from bot.settings import get_settings
+
+    add_account("amina")
+    free = security.FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS
+    # A stranger who changes X-Forwarded-For at each try is still one address.
+    for index in range(free):
+        forged = {"X-Forwarded-For": f"203.0.113.{index}"}
+        client.post("/api/session", json={"username": "amina", "password": "x"}, headers=forged)
+    forged = {"X-Forwarded-For": "203.0.113.99"}
+    again = client.post("/api/session", json={"username": "amina", "password": "x"},
+                        headers=forged)  # fmt: skip
+    assert again.status_code == 429
+    # Behind a configured proxy, the address it forwards is the client's.
+    monkeypatch.setenv("BOUSLA_TRUSTED_PROXIES", "192.0.2.0/24")
+    get_settings.cache_clear()
+    with TestClient(client.app, client=("192.0.2.10", 40000)) as proxy:
+        behind = {"X-Forwarded-For": "198.51.100.20, 192.0.2.11"}
+        response = proxy.post(
+            "/api/session", json={"username": "amina", "password": PASSWORD}, headers=behind
+        )
+        assert response.status_code == 200
+        assert "Secure" not in response.headers["set-cookie"]
+        https = {**behind, "X-Forwarded-Proto": "https"}
+        response = proxy.post(
+            "/api/session", json={"username": "amina", "password": PASSWORD}, headers=https
+        )
+        assert "Secure" in response.headers["set-cookie"]
+    # A client that is not a proxy cannot claim https for the cookie either.
+    plain = client.post(
+        "/api/session",
+        json={"username": "amina", "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"},
+    )
+    assert plain.status_code == 429  # this client still waits; nothing it forwards counts
 
 
 def test_unknown_user_and_disabled_account_are_401(client):
@@ -91,6 +156,21 @@ def test_unknown_user_and_disabled_account_are_401(client):
     assert (
         client.post("/api/session", json={"username": "x", "password": PASSWORD}).status_code == 401
     )
+
+
+def test_a_disabled_account_is_401_on_login_and_on_its_open_session(client, csrf):
+    from bot.dashboard.accounts import get_by_username, set_active
+    from bot.storage.db import session_scope
+
+    assert client.get("/api/handoffs").status_code == 200
+    with session_scope() as db:
+        set_active(db, counsellor=get_by_username(db, username="amina"), active=False,
+                   actor="admin")  # fmt: skip
+    assert client.get("/api/handoffs").status_code == 401  # the open session ends at once
+    assert client.post("/api/handoffs/1/claim", headers=csrf).status_code == 401
+    relogin = client.post("/api/session", json={"username": "amina", "password": PASSWORD})
+    assert relogin.status_code == 401
+    assert relogin.json()["detail"] == "Identifiant ou mot de passe incorrect."
 
 
 def test_no_session_is_401_and_missing_or_wrong_csrf_is_403(client):
@@ -218,6 +298,43 @@ def test_a_request_claimed_by_a_colleague_cannot_be_claimed_again(client, csrf):
     assert response.status_code == 409 and "Amina" in response.json()["detail"]
 
 
+def test_only_the_holder_writes_in_a_request_a_colleague_takes_over_first(
+    client, csrf, rasa, session
+):
+    handoff_id = request_for("p-held")
+    assert client.post(f"/api/handoffs/{handoff_id}/claim", headers=csrf).status_code == 200
+    client.delete("/api/session", headers=csrf)
+    add_account("youssef")
+    other = {"X-CSRF-Token": login(client, "youssef")}
+    attempts = {
+        "messages": {"text": "bonjour"},
+        "notes": {"text": "note"},
+        "resolve": {"outcome": "referred", "hand_back": True},
+    }
+    for path, body in attempts.items():
+        response = client.post(f"/api/handoffs/{handoff_id}/{path}", json=body, headers=other)
+        assert response.status_code == 409, path
+        assert response.json()["detail"].startswith("Prise en charge par Amina : prends la main")
+    session.expire_all()
+    assert session.get(Handoff, handoff_id).status == "claimed"
+    assert session.execute(select(OutboundMessage)).first() is None
+
+    # Taking over is explicit and recorded; then Youssef writes and Amina no longer can.
+    taken = client.post("/api/people/p-held/takeover", headers=other)
+    assert taken.status_code == 200 and taken.json()["claimed_by"] == "youssef"
+    transfer = session.execute(
+        select(AuditEntry).where(AuditEntry.action == "handoff_transferred")
+    ).scalar_one()
+    assert transfer.actor == "youssef" and transfer.details == {"from": "amina"}
+    sent = client.post(f"/api/handoffs/{handoff_id}/messages", json={"text": "Youssef ici"},
+                       headers=other)  # fmt: skip
+    assert sent.status_code == 201
+    client.delete("/api/session", headers=other)
+    again = {"X-CSRF-Token": login(client)}
+    refused = client.post(f"/api/handoffs/{handoff_id}/notes", json={"text": "x"}, headers=again)
+    assert refused.status_code == 409 and "Youssef" in refused.json()["detail"]
+
+
 def test_bad_outcome_empty_text_and_unknown_handoff(client, csrf):
     handoff_id = request_for("p-bad")
     bad = client.post(
@@ -257,7 +374,14 @@ def test_logout_ends_the_session(client, csrf, session):
     assert session.execute(select(DashboardSession)).first() is None
 
 
-def test_openapi_lists_the_api(client):
+def test_the_api_description_needs_a_login(client):
+    assert client.get("/openapi.json").status_code == 401
+    docs = client.get("/docs", follow_redirects=False)
+    assert docs.status_code == 303 and docs.headers["location"] == "/login?next=/docs"
+    assert client.get("/redoc").status_code == 404
+
+
+def test_openapi_lists_the_api_and_docs_work_under_the_csp(client, csrf):
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
         "/api/session",
@@ -269,4 +393,9 @@ def test_openapi_lists_the_api(client):
         "/api/handoffs/{handoff_id}/resolve",
     ):
         assert path in paths
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "default-src 'self'" in docs.headers["content-security-policy"]
+    # Nothing the policy would block: no inline script, nothing from another site.
+    assert "<script>" not in docs.text and "cdn" not in docs.text
+    assert "/api/handoffs/{handoff_id}/claim" in docs.text

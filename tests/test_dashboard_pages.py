@@ -122,6 +122,29 @@ def test_reply_form_to_a_resolved_request_is_refused_clearly(client, session):
     assert response.status_code == 409 and "déjà résolue" in response.text
 
 
+def test_a_colleague_s_request_is_taken_over_from_the_conversations_page(client, session):
+    add_account("amina")
+    add_account("youssef")
+    handoff_id = request_for("p-held")
+    csrf = log_in(client)
+    client.post(f"/handoffs/{handoff_id}/claim", data={"csrf_token": csrf})
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = log_in(client, "youssef")
+    refused = client.post(
+        f"/handoffs/{handoff_id}/reply", data={"text": "salam", "csrf_token": csrf}
+    )
+    assert refused.status_code == 409 and "Prise en charge par Amina" in refused.text
+    page = client.get("/people").text
+    assert "/people/p-held/takeover" in page and f"/handoffs/{handoff_id}" in page
+    taken = client.post("/people/p-held/takeover", data={"csrf_token": csrf})
+    assert taken.status_code == 200
+    session.expire_all()
+    holder = session.get(Counsellor, session.get(Handoff, handoff_id).claimed_by)
+    assert holder.username == "youssef"
+    sent = client.post(f"/handoffs/{handoff_id}/reply", data={"text": "salam", "csrf_token": csrf})
+    assert sent.status_code == 200
+
+
 def test_admin_pages_are_for_admins_and_manage_accounts(client, session):
     add_account("amina")
     add_account("chef", role="admin")

@@ -209,7 +209,11 @@ async def test_two_misunderstandings_in_a_row_ask_a_counsellor(
     )
     events = await ActionDefaultFallback().run(dispatcher, tracker, {})
     assert responses(dispatcher) == ["utter_fallback_handoff"]
-    assert events == [{"event": "rewind", "timestamp": None}]
+    # Until the hand-back, the person's messages are for the counsellor (handoff_open).
+    assert events == [
+        {"event": "rewind", "timestamp": None},
+        {"event": "slot", "name": "handoff_open", "timestamp": None, "value": True},
+    ]
     assert session.execute(select(Handoff.reason)).scalar_one() == "fallback"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.dashboard.rasa_api import rasa_api_headers
 from bot.ops.localstack import Stack
 from bot.settings import get_settings
 
@@ -47,7 +48,7 @@ def user_texts(stack: Stack, sender: str) -> list[str]:
     """What the tracker (the transcript) holds of the person's messages."""
     response = httpx.get(
         f"{stack.rasa_url}/conversations/{sender}/tracker",
-        params={"token": get_settings().rasa_api_token},
+        headers=rasa_api_headers(get_settings().rasa_api_token),
         timeout=30,
     )
     response.raise_for_status()

@@ -266,6 +266,23 @@ async def test_erase_leaves_nothing_in_any_table_and_touches_nobody_else(
     assert "Nothing found" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_erase_on_sqlite_leaves_nothing_in_the_files_or_their_write_ahead_log(two_people):
+    """SQLite keeps what was deleted in free pages and in the `-wal` file until a
+    checkpoint: the erasure zeroes the rows (secure_delete) and truncates the WAL."""
+    await save_history(two_people, ANNA)
+    var_dir = get_settings().var_dir
+
+    def files_holding(marker: str) -> list[str]:
+        return [p.name for p in sorted(var_dir.glob("*.db*")) if marker.encode() in p.read_bytes()]
+
+    assert files_holding(ANNA.token)  # written in the database files, or their WAL
+    assert main(["erase", "--channel", "whatsapp", "--user", PHONE, "--yes"]) == 0
+    for marker in (ANNA.token, PHONE_DIGITS):
+        assert files_holding(marker) == [], marker
+    assert files_holding(BILAL.token)  # the others are still there
+
+
 def test_erase_asks_for_confirmation(two_people, capsys):
     assert main(["erase", "--channel", "telegram", "--user", CHAT_ID]) == 2
     assert "--yes" in capsys.readouterr().err

@@ -84,3 +84,22 @@ def test_setup_without_python_310_says_what_to_install(tmp_path):
     assert "Bousla needs Python 3.10" in result.stderr
     assert "pyenv install 3.10" in result.stderr
     assert not (tmp_path / "venv").exists()
+
+
+def test_a_port_left_in_time_wait_by_a_stopped_bousla_is_free():
+    """Restarting right after a stop: the old server's closed connections are in TIME_WAIT."""
+    from bot.ops.run import port_in_use
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server closes first: its side of the connection waits (TIME_WAIT)
+    client.recv(1)
+    client.close()
+    assert port_in_use("127.0.0.1", port)  # still listening
+    server.close()
+    assert not port_in_use("127.0.0.1", port)

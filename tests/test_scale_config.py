@@ -27,8 +27,9 @@ from bot.ops.scale.nginx import (
 )
 from bot.ops.scale.systemd import HostLayout, units
 from bot.settings import Settings
+from tests.system_deps import require_system
 
-needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="nginx is not installed")
+needs_nginx = require_system("nginx")
 
 
 def run_bousla(*args: str, env: dict[str, str], timeout: float = 120):
@@ -49,6 +50,7 @@ def settings_for(**values) -> Settings:
 # ---------------------------------------------------------------- layout and refusals
 
 
+@needs_nginx
 def test_replicas_listen_next_to_the_ports_nginx_takes():
     settings = settings_for(
         rasa_port=6005, actions_port=6055, dashboard_port=6080,
@@ -86,14 +88,14 @@ def test_replicas_listen_next_to_the_ports_nginx_takes():
         ),
     ],
 )  # fmt: skip
+@needs_nginx
 def test_what_cannot_run_is_said_in_one_sentence(values, replicas, expected):
     problem = replica_problem(settings_for(**values), replicas)
     assert problem is not None and expected in problem
 
 
+@needs_nginx
 def test_one_replica_runs_on_sqlite():
-    if find_nginx() is None:
-        pytest.skip("nginx is not installed")
     assert replica_problem(settings_for(), 1) is None
 
 
@@ -108,6 +110,7 @@ def test_bousla_run_refuses_two_replicas_on_sqlite(tmp_path):
     assert not (tmp_path / "nginx").exists()  # nothing was started or written
 
 
+@needs_nginx
 def test_bousla_run_names_an_unreachable_redis(tmp_path):
     base = free_port_block(3)
     actions = free_port_block(3)
@@ -186,8 +189,7 @@ def test_a_broken_configuration_gets_nginx_own_words(tmp_path):
     assert problem and "nowhere" in problem
 
 
-@needs_nginx
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+@require_system("nginx", "openssl")
 def test_the_tls_front_is_accepted_by_nginx(tmp_path):
     certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
@@ -261,12 +263,23 @@ def test_systemd_accepts_the_units(tmp_path):
     layout = HostLayout(replicas=2, prefix=str(PROJECT_ROOT), user="root")
     for name, content in units(layout).items():
         (tmp_path / name.replace("@.", "@1.")).write_text(content)
-    files = sorted(str(p) for p in tmp_path.glob("*.service"))
+    files = sorted(str(p) for p in [*tmp_path.glob("*.service"), *tmp_path.glob("*.timer")])
+    assert any(f.endswith("bousla-purge.timer") for f in files)
     result = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *files],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_retention_runs_every_night_with_the_other_units():
+    generated = units(HostLayout(replicas=2))
+    timer, service = generated["bousla-purge.timer"], generated["bousla-purge.service"]
+    assert "OnCalendar=*-*-* 03:30:00" in timer and "Persistent=true" in timer
+    assert "ExecStart=/opt/bousla/.venv/bin/bousla purge" in service
+    assert "EnvironmentFile=/etc/bousla/bousla.env" in service
+    # Starting Bousla starts the timer: no separate step to forget.
+    assert "bousla-purge.timer" in generated["bousla.target"].split("Wants=")[1].splitlines()[0]
 
 
 def test_serve_runs_the_command_bousla_run_runs(tmp_path):

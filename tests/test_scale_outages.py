@@ -1,7 +1,8 @@
 """A store down while the channels run (the small, fast version of tests/test_faults_load.py):
-a webhook that cannot be persisted gets a 503 (the provider retries) and is answered once
-after recovery; turns failing because Redis is down wait, are never given up, are never
-processed twice, and the log says so once."""
+a webhook that arrives while the database is down is kept in the local spool, acknowledged,
+and answered once after recovery (with no help from the provider); turns failing because
+Redis is down wait, are never given up, are never processed twice, and the log says so
+once."""
 
 from __future__ import annotations
 
@@ -75,8 +76,10 @@ async def test_redis_down_turns_wait_without_being_given_up(database_url, monkey
     assert not [r for r in caplog.records if r.exc_info]  # no traceback per attempt
 
 
-async def test_a_webhook_that_cannot_be_persisted_gets_a_503(monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="bot.channels.worker")
+async def test_a_webhook_during_a_database_outage_is_spooled_acknowledged_and_answered(
+    monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, logger="bot.channels")
     with PrivatePostgres() as postgres, FakeTwilioAPI() as twilio:
         monkeypatch.setenv("DATABASE_URL", postgres.url)
         monkeypatch.setenv("BOUSLA_CHANNEL_POLL_SECONDS", "0.05")
@@ -86,24 +89,29 @@ async def test_a_webhook_that_cannot_be_persisted_gets_a_503(monkeypatch, caplog
         storage_db.upgrade_database(postgres.url)
         server = await start_channel_server([whatsapp(twilio)], ScriptedBot())
         try:
-            form = whatsapp_webhook_form(from_number="whatsapp:+212600000078", body="salam")
             postgres.stop()
-            refused = await server.post_whatsapp(form, twilio.auth_token)
-            assert refused.status_code == 503
-            assert refused.headers["Retry-After"] == "5"
-            assert "the database is unavailable" in refused.text
+            forms = [
+                whatsapp_webhook_form(from_number="whatsapp:+212600000078", body=body)
+                for body in ("salam", "bghit khdma")
+            ]
+            for form in forms:
+                accepted = await server.post_whatsapp(form, twilio.auth_token)
+                assert accepted.status_code == 200, accepted.text  # on disk, acknowledged
+            spooled = list((get_settings().var_dir / "spool").iterdir())
+            assert all(path.stat().st_mode & 0o777 == 0o600 for path in spooled)
+            assert "bghit khdma" in "".join(path.read_text() for path in spooled)
             postgres.start()
-            # The provider's retry, once the database is back: accepted, answered once.
-            accepted = await server.post_whatsapp(form, twilio.auth_token)
-            assert accepted.status_code == 200
-            again = await server.post_whatsapp(form, twilio.auth_token)  # a duplicate retry
+            # Twilio does not resend; a provider that does resend changes nothing.
+            again = await server.post_whatsapp(forms[0], twilio.auth_token)
             assert again.status_code == 200
-            assert await wait_for(lambda: len(twilio.messages) >= 1, timeout=15)
+            assert await wait_for(lambda: len(twilio.messages) >= 2, timeout=20)
             await wait_for(lambda: False, timeout=1)
+            assert list((get_settings().var_dir / "spool").iterdir()) == []
         finally:
             await server.stop()
             storage_db.get_engine.cache_clear()
             storage_db._session_factory.cache_clear()
-    assert [m["Body"] for m in twilio.messages] == ["echo:salam"]
+    assert sorted(m["Body"] for m in twilio.messages) == ["echo:bghit khdma", "echo:salam"]
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("The database is unavailable (") for m in messages), messages
+    assert any(m.startswith("Replayed 2 spooled message(s)") for m in messages), messages

@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.dashboard.rasa_api import rasa_api_headers
 from bot.ops.localstack import Stack, processes_with_marker
+from bot.settings import get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +55,19 @@ def test_first_conversation_in_three_languages_then_ctrl_c_stops_everything(stac
     assert httpx.get(f"http://127.0.0.1:{stack.actions_port}/health", timeout=5).status_code == 200
     chat = httpx.get(f"{stack.dashboard_url}/chat", timeout=5)
     assert chat.status_code == 200 and "Bousla" in chat.text
+
+    # Rasa's HTTP API: a signed token in a header opens it; a token in the query string does
+    # not, and the secret is on no command line (`ps`, /proc, the journal).
+    secret = get_settings().rasa_api_token  # the stack has this process's BOUSLA_SECRET_KEY
+    tracker = f"{stack.rasa_url}/conversations/e2e-french/tracker"
+    assert httpx.get(tracker, timeout=10).status_code == 401
+    assert httpx.get(tracker, params={"token": secret}, timeout=10).status_code == 401
+    opened = httpx.get(tracker, headers=rasa_api_headers(secret), timeout=30)
+    assert opened.status_code == 200 and opened.json()["sender_id"] == "e2e-french"
+    for pid in processes_with_marker(stack.marker):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert secret.encode() not in cmdline
+        assert os.environ["BOUSLA_SECRET_KEY"].encode() not in cmdline
 
     assert stack.interrupt() == 130
     time.sleep(0.5)

@@ -45,6 +45,9 @@ CONTACTS_RESPONSE = "utter_distress_contacts"
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
 # Last resort if centre.yml cannot be read: the national numbers, without labels.
 NATIONAL_EMERGENCY_NUMBERS = ("15", "19", "177", "112")
+# True while a request is open: the person's messages are for the counsellor
+# (bot/nlu/conversation.py); emptied by cancelling and by the dashboard's hand-back.
+HANDOFF_OPEN = "handoff_open"
 
 
 def current_centre() -> Centre | None:
@@ -156,7 +159,8 @@ class ActionRequestHuman(Action):
         when = when_counsellors_answer(tracker.get_slot("language"))
         if when:
             dispatcher.utter_message(response="utter_handoff_when_closed", when=when)
-        return end_active_loop(tracker)
+        # Until the hand-back, what the person writes is for the counsellor.
+        return [*end_active_loop(tracker), SlotSet(HANDOFF_OPEN, True)]
 
 
 class ActionDistress(Action):
@@ -201,7 +205,7 @@ class ActionDistress(Action):
         when = centre.when_open_phrase(language) if centre else ""
         if when:
             dispatcher.utter_message(response="utter_distress_when_closed", when=when)
-        return [*end_active_loop(tracker), ConversationPaused()]
+        return [*end_active_loop(tracker), SlotSet(HANDOFF_OPEN, True), ConversationPaused()]
 
 
 class ActionCancelRequest(Action):
@@ -219,7 +223,7 @@ class ActionCancelRequest(Action):
         if cancelled:
             dispatcher.utter_message(response="utter_handoff_cancelled")
         dispatcher.utter_message(response="utter_main_menu")
-        return []
+        return [SlotSet(HANDOFF_OPEN, None)]
 
 
 class ActionDefaultFallback(Action):
@@ -241,4 +245,4 @@ class ActionDefaultFallback(Action):
         when = when_counsellors_answer(tracker.get_slot("language"))
         if when:
             dispatcher.utter_message(response="utter_handoff_when_closed", when=when)
-        return [UserUtteranceReverted()]
+        return [UserUtteranceReverted(), SlotSet(HANDOFF_OPEN, True)]

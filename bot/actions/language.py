@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.language import LANGUAGES, detect
 from bot.language.folding import normalise
 from bot.language.ngrams import latin_model
+from bot.language.small_words import is_small_word
 
 SCRIPT_NEUTRAL_TARGETS = {"darija"}  # "parle en darija": keep the script the person writes in
 
@@ -63,6 +64,9 @@ def truncation_notice(tracker: Tracker) -> bool:
     return bool((tracker.latest_message or {}).get("text_truncated"))
 
 
+LATIN_SCRIPT = {"fr", "ary_latn"}
+
+
 class ActionDetectLanguage(Action):
     """Follows the language of each message; sticky on short ones, locked by a request.
 
@@ -86,7 +90,10 @@ class ActionDetectLanguage(Action):
         if tracker.get_slot("language_locked") or text.startswith("/"):
             return []  # a button payload says nothing about the language
         detection = detect(text)
-        if detection.is_confident and detection.lang != tracker.get_slot("language"):
+        current = tracker.get_slot("language")
+        if is_small_word(text) and {detection.lang, current} <= LATIN_SCRIPT:
+            return []  # "ok merci" from an Arabizi writer: Darija speakers say merci too
+        if detection.is_confident and detection.lang != current:
             return [SlotSet("language", detection.lang)]
         return []
 

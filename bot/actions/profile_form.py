@@ -28,7 +28,9 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
+from bot.actions.domain import domain_of
 from bot.actions.tracker import channel_of
+from bot.language.small_words import is_small_word
 from bot.orientation.matching import Profile
 from bot.orientation.profile_answers import parse
 from bot.privacy.consent import record_profile_consent
@@ -53,9 +55,29 @@ FORM_INTERRUPTIONS = FORM_EXITS + FORM_ASIDES
 # Leave the form too (rule in orientation.yml), unless the message answers the question:
 # "je sais pas" or "ma3rftch" may be classified need_listening, and they answer it.
 SOFT_EXITS = ("need_listening",)
-# Messages that answer nothing ("salam", "merci"): the question is asked again, and this
-# does not count as the one retry.
+# Messages that answer nothing ("salam", "merci", or any small word such as "ok"): the
+# question is asked again, and this does not count as the one retry.
 NOT_ANSWERS = ("greet", "thank")
+
+
+# Answers on the side (bot/actions/conversation.py) after which the form asks again.
+ASIDE_ACTIONS = (
+    "action_program_question",
+    "action_off_topic",
+    "action_small_word",
+    "action_remind_programs",
+    "utter_privacy_notice",
+)
+
+
+def latest_action(tracker: Tracker) -> str | None:
+    """The last action run (the form's own run is not logged yet)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return "action_listen"
+        if event.get("event") == "action":
+            return event.get("name")
+    return None
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -83,6 +105,7 @@ class ValidateProfileForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        domain = domain_of(domain)  # domain.yml's: Rasa does not send it (rasa_tuning.py)
         leaving = self.leaves_the_form(tracker, domain)
         if leaving is not None:
             return leaving
@@ -101,6 +124,8 @@ class ValidateProfileForm(FormValidationAction):
         requested = tracker.slots.get(REQUESTED_SLOT)
         if latest_intent(tracker) not in SOFT_EXITS or requested is None:
             return None
+        if latest_action(tracker) in ASIDE_ACTIONS:
+            return None  # the form asks again after an aside: nothing to read
         answer = parse(requested, latest_text(tracker))
         if answer.understood or answer.unknown:
             return None
@@ -153,6 +178,8 @@ class ValidateProfileForm(FormValidationAction):
     ) -> dict[str, Any]:
         """The slot's value if understood; else ask again once, then skip the question."""
         answering = tracker.slots.get(REQUESTED_SLOT) == slot
+        if value is None:
+            return {slot: None}  # emptied by an aside (bot/actions/conversation.py)
         if is_button_payload(value):
             return {slot: None}  # another button: the question is simply asked again
         answer = parse(slot, value)
@@ -167,8 +194,8 @@ class ValidateProfileForm(FormValidationAction):
             return {slot: answer.value}
         if not answering:
             return {slot: None}  # a stray value in an answer to another question: dropped
-        if not answer.unknown and latest_intent(tracker) in NOT_ANSWERS:
-            return {slot: None}
+        if not answer.unknown and (latest_intent(tracker) in NOT_ANSWERS or is_small_word(text)):
+            return {slot: None}  # "ok", "merci": the question again, without "ma fhmtch"
         reasked = list(tracker.slots.get(REASKED) or [])
         if not answer.unknown and slot not in reasked:
             return {slot: None, REASKED: [*reasked, slot]}  # action_ask_<slot> gives an example

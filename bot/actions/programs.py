@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.profile_form import CONSENT, REASKED, SKIPPED
+from bot.actions.profile_form import REASKED
 from bot.actions.tracker import channel_of
 from bot.catalog import Catalog, CatalogStore, Program
 from bot.language import LANGUAGES
@@ -40,7 +40,6 @@ from bot.orientation.matching import (
 )
 from bot.settings import get_settings
 from bot.storage.db import in_session
-from bot.storage.people import PROFILE_FIELDS
 from bot.storage.referrals import record_referrals
 
 logger = logging.getLogger(__name__)
@@ -173,14 +172,77 @@ async def store_referrals(tracker: Tracker, program_ids: Iterable[str], kind: st
         logger.exception("Could not record %s referrals for %s", kind, tracker.sender_id)
 
 
-def show_batch(
-    dispatcher: CollectingDispatcher, options: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Show the next SHOWN_AT_ONCE options; returns (shown, still waiting)."""
-    shown, rest = options[:SHOWN_AT_ONCE], options[SHOWN_AT_ONCE:]
-    for option in shown:
-        utter_option(dispatcher, option)
-    return shown, rest
+# Actions whose last message is a numbered list of programmes ("2" then means its item 2).
+PROGRAM_LISTS_SHOWN = (
+    "action_suggest_programs",
+    "action_more_programs",
+    "action_change_goal",
+    "action_remind_programs",
+)
+# The same list, ending with "« autres » pour d'autres pistes" when more are waiting.
+WITH_MORE = {
+    "utter_programs_list": "utter_programs_list_more",
+    "utter_programs_next": "utter_programs_next_more",
+    "utter_programs_recap": "utter_programs_recap_more",
+}
+LINE_LIMIT = 110  # characters of one "why" line in the list
+
+
+def _short(text: str, limit: int = LINE_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def list_item(option: dict[str, Any]) -> str:
+    """One line of the numbered list: name, then why it fits (or what is missing)."""
+    mark = "🔸" if option["kind"] != OFFER else ("⚠️" if option.get("caution") else "📌")
+    line = option["line"].split(WHY_SEPARATOR)[0] if option["line"] else ""
+    return f"{mark} {option['name']}" + (f" — {_short(line)}" if line else "")
+
+
+def utter_program_list(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    options: list[dict[str, Any]],
+    *,
+    more: bool,
+    intro: str = "utter_programs_list",
+) -> None:
+    """Up to three programmes in ONE message, numbered (issue 16, item 3). A typed number
+    means an item of this list (bot/nlu/conversation.py); on Telegram and the web chat the
+    names are also buttons. WhatsApp gets no buttons: its numbered choices would make a
+    second numbering in the same turn."""
+    items = "\n".join(f"{n}. {list_item(o)}" for n, o in enumerate(options, start=1))
+    buttons = None
+    if channel_of(tracker) != "whatsapp":
+        buttons = [
+            {"title": o["name"], "payload": f'/program_details{{"program_id":"{o["id"]}"}}'}
+            for o in options
+        ]
+    response = WITH_MORE[intro] if more else intro
+    dispatcher.utter_message(response=response, items=items, buttons=buttons or [])
+
+
+def show_program_list(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    catalog: Catalog,
+    language: str,
+    program_ids: list[str],
+) -> None:
+    """The programmes already shown, as a list again (their names only)."""
+    options = [
+        {"id": p.id, "kind": OFFER, "name": p.name.get(language), "line": ""}
+        for p in (catalog.get(i) for i in program_ids)
+        if p is not None
+    ]
+    utter_program_list(
+        dispatcher,
+        tracker,
+        options,
+        more=bool(tracker.get_slot("program_options")),
+        intro="utter_programs_recap",
+    )
 
 
 class ActionSuggestPrograms(Action):
@@ -199,24 +261,22 @@ class ActionSuggestPrograms(Action):
         near_misses = [
             option_of(found, language) for found in result.near_misses[:KEPT_NEAR_MISSES]
         ]
-        if offers:
-            dispatcher.utter_message(response="utter_programs_intro")
-        else:
+        options = offers + near_misses
+        shown, rest = options[:SHOWN_AT_ONCE], options[SHOWN_AT_ONCE:]
+        if not offers:
             dispatcher.utter_message(response="utter_programs_none")
-        shown, rest = show_batch(dispatcher, offers + near_misses)
-        if rest:
-            dispatcher.utter_message(response="utter_programs_more")
+        if shown:
+            utter_program_list(dispatcher, tracker, shown, more=bool(rest))
         await store_referrals(tracker, [o["id"] for o in shown if o["kind"] == OFFER], "suggested")
 
         events = [
             SlotSet("program_options", rest),
             SlotSet("shown_programs", [option["id"] for option in shown]),
             SlotSet(REASKED, []),
-            SlotSet(SKIPPED, []),
-        ]
-        if tracker.get_slot(CONSENT) is not True:
-            # Without consent the answers served this search only: they are not kept.
-            events += [SlotSet(field, None) for field in PROFILE_FIELDS]
+        ]  # questions skipped stay skipped: a new goal does not ask them again
+        # Without consent the answers stay in this conversation's slots (never in the
+        # database: validate_profile_form stores them only with consent), so that they
+        # are not asked again (issue 16, item 2).
         return events
 
 
@@ -233,10 +293,8 @@ class ActionMorePrograms(Action):
         if not options:
             dispatcher.utter_message(response="utter_programs_no_more")
             return []
-        shown, rest = show_batch(dispatcher, options)
-        dispatcher.utter_message(
-            response="utter_programs_more" if rest else "utter_programs_no_more"
-        )
+        shown, rest = options[:SHOWN_AT_ONCE], options[SHOWN_AT_ONCE:]
+        utter_program_list(dispatcher, tracker, shown, more=bool(rest), intro="utter_programs_next")
         await store_referrals(tracker, [o["id"] for o in shown if o["kind"] == OFFER], "suggested")
         return [
             SlotSet("program_options", rest),
@@ -316,6 +374,8 @@ class ProgramInformation(Action, ABC):
         named = program_named_in((tracker.latest_message or {}).get("text") or "", catalog)
         if named:
             return named
+        if tracker.get_slot("program_in_focus"):  # "et on s'inscrit où ?" after an answer
+            return tracker.get_slot("program_in_focus")
         shown = tracker.get_slot("shown_programs") or []
         return shown[0] if len(shown) == 1 else None
 
@@ -347,7 +407,7 @@ class ProgramInformation(Action, ABC):
         if caution:
             dispatcher.utter_message(response="utter_program_caution", caution=caution)
         await store_referrals(tracker, [program.id], "chosen")
-        return []
+        return [SlotSet("program_in_focus", program.id)]
 
 
 class ActionProgramDetails(ProgramInformation):

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker, ValidationAction
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.domain import domain_of
 from bot.actions.language import truncation_notice
 from bot.actions.privacy import erasure_while_paused
 from bot.actions.tracker import channel_of
@@ -30,7 +31,7 @@ class ValidateSlotMappings(ValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain_of(domain))
         # Rasa runs this even while a counsellor holds the conversation (bot paused):
         # then the bot must stay silent; the notice waits for the hand-back. Only a
         # request to erase the person's data is answered (bot/actions/privacy.py).

@@ -27,6 +27,7 @@ from bot.channels.outages import unavailable_store
 from bot.channels.outbound import enqueue_message
 from bot.channels.queue import InboundSnapshot
 from bot.channels.sending import Sender
+from bot.channels.text import typed_text
 from bot.channels.worker import ChannelWorker, get_worker
 from bot.followup.scheduler import FollowupScheduler
 from bot.settings import get_settings
@@ -144,6 +145,9 @@ class ProviderInput(InputChannel):
     and `sender` (their Sender), and may change how an inbox row's text reads (`read_text`).
     """
 
+    # Larger webhook bodies are refused (413) before anything is read or stored.
+    max_body_bytes = 1_000_000
+
     def __init__(self, disabled_reason: str | None = None) -> None:
         self.disabled_reason = disabled_reason
 
@@ -182,8 +186,8 @@ class ProviderInput(InputChannel):
 
     async def read_text(self, message: InboundSnapshot, metadata: dict[str, Any]) -> str:
         """The text Rasa reads of an inbox row (channels map commands or numbered choices
-        here, and may say so in `metadata`)."""
-        return (message.text or "").strip()
+        here, and may say so in `metadata`); never an intent typed as `/intent`."""
+        return typed_text(message.text)
 
     async def webhook(self, request: Request) -> HTTPResponse:
         raise NotImplementedError
@@ -236,6 +240,8 @@ class ProviderInput(InputChannel):
                 return response.json(
                     {"status": "disabled", "reason": self.disabled_reason}, status=503
                 )
+            if len(request.body or b"") > self.max_body_bytes:
+                return response.text("request body too large", status=413)
             try:
                 return await self.webhook(request)
             except Exception as error:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.channels.text import MAX_INBOUND_TEXT
 from bot.storage import leases
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
 from bot.storage.people import ensure_person
@@ -140,6 +141,8 @@ def record_inbound(
     provider_message_id, person_id, address, text, payload, media, location = storable(
         (provider_message_id, person_id, address, text, payload, media, location)
     )
+    if text and len(text) > MAX_INBOUND_TEXT:
+        text = text[:MAX_INBOUND_TEXT]  # NLU reads the start and tells the person
     for attempt in range(3):
         try:
             person = ensure_person(session, person_id=person_id, channel=channel, address=address)

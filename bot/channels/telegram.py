@@ -31,14 +31,13 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels import queue
+from bot.channels import queue, spool
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
-from bot.channels.text import MAX_TEXT_LENGTH
+from bot.channels.text import MAX_TEXT_LENGTH, typed_text
 from bot.channels.worker import get_worker
 from bot.settings import get_settings
-from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -121,6 +120,9 @@ def record_update(session: Session, *, update_id: int, person_id: str, address: 
         media=media,
         location=location,
     )
+
+
+spool.register("telegram_update", record_update)
 
 
 class TelegramOutput(OutboxOutput):
@@ -294,8 +296,8 @@ class TelegramInput(ProviderInput):
         if chat is None or chat.type != "private":
             return response.json({"ok": True})  # other updates and group chats: nothing to do
         address = str(chat.id)
-        inbound_id = await in_session(
-            record_update,
+        inbound_id = await spool.record(
+            "telegram_update",
             update_id=update.update_id,
             person_id=pseudonym(self.name(), address),
             address=address,
@@ -311,7 +313,8 @@ class TelegramInput(ProviderInput):
         if inbound_id is None:
             logger.info("Telegram update %s received again; already in the inbox", update.update_id)
             return response.json({"ok": True})
-        get_worker().wake_inbox()
+        if inbound_id is not spool.SPOOLED:
+            get_worker().wake_inbox()
         if callback is not None:
             task = asyncio.create_task(self.sender().answer_callback(callback.id))
             self._background.add(task)
@@ -327,5 +330,4 @@ class TelegramInput(ProviderInput):
             command = text.split()[0].split("@")[0].lower()
             if command in COMMANDS:
                 return COMMANDS[command]
-            text = text.lstrip("/")  # an unknown command is not an intent name
-        return text
+        return typed_text(text)  # an unknown command is not an intent name

@@ -14,6 +14,16 @@ from bot.language.numbers import choice_number
 
 # Longest text one provider message carries.
 MAX_TEXT_LENGTH = {"whatsapp": 1600, "telegram": 4096}
+# What the inbox keeps of a message, on every channel: far above what NLU reads
+# (bot/nlu/normaliser.py reads 1,000 characters and tells the person the rest was not read).
+MAX_INBOUND_TEXT = 20_000
+
+
+def typed_text(text: str | None) -> str:
+    """What a person typed, never taken for a Rasa intent: Rasa reads a message that starts
+    with "/" as `/intent{"entity": ...}`, which would let anyone steer the dialogue."""
+    return (text or "").strip().lstrip("/").strip()
+
 
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
 

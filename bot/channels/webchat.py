@@ -20,18 +20,17 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels import queue
+from bot.channels import queue, spool
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import BROWSER_ID, pseudonym
 from bot.channels.sending import Sender, SendOutcome
+from bot.channels.text import MAX_INBOUND_TEXT
 from bot.channels.worker import get_worker
 from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import OutboundMessage
 
-# Far above what NLU reads (bot/nlu/normaliser.py truncates and tells the person): only a
-# bound on what a browser may post.
-MAX_MESSAGE_LENGTH = 20_000
+MAX_MESSAGE_LENGTH = MAX_INBOUND_TEXT
 
 
 class WebchatOutput(OutboxOutput):
@@ -93,15 +92,15 @@ class WebchatInput(ProviderInput):
         text = str(body.get("message") or "").strip()[:MAX_MESSAGE_LENGTH]
         if not BROWSER_ID.match(browser) or not BROWSER_ID.match(message_id) or not text:
             return response.json({"error": "sender, message_id and message are required"}, 400)
-        inbound_id = await in_session(
-            queue.record_inbound,
+        inbound_id = await spool.record(
+            "inbound",
             channel=self.name(),
             provider_message_id=message_id,
             person_id=pseudonym(self.name(), browser),
             address=None,
             text=text,
         )
-        if inbound_id is not None:
+        if inbound_id is not None and inbound_id is not spool.SPOOLED:
             get_worker().wake_inbox()
         return response.json({"ok": True})
 

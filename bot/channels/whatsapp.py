@@ -25,11 +25,11 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels import queue
+from bot.channels import queue, spool
 from bot.channels.base import OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
-from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices
+from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices, typed_text
 from bot.channels.worker import get_worker
 from bot.settings import get_settings
 from bot.storage.db import in_session
@@ -155,6 +155,9 @@ class WhatsAppInput(ProviderInput):
     def name(cls) -> str:
         return "whatsapp"
 
+    # Twilio's form for one message is a few KB (the text is at most 1,600 characters).
+    max_body_bytes = 64 * 1024
+
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
         """Secrets come from the environment (credentials.yml only names the channel)."""
@@ -258,8 +261,8 @@ class WhatsAppInput(ProviderInput):
             for extra in ("Address", "Label"):
                 if form.get(extra):
                     location[extra.lower()] = form[extra]
-        inbound_id = await in_session(
-            queue.record_inbound,
+        inbound_id = await spool.record(
+            "inbound",
             channel=self.name(),
             provider_message_id=message_sid,
             person_id=pseudonym(self.name(), address),
@@ -271,7 +274,7 @@ class WhatsAppInput(ProviderInput):
         )
         if inbound_id is None:
             logger.info("WhatsApp message %s received again; already in the inbox", message_sid)
-        else:
+        elif inbound_id is not spool.SPOOLED:
             get_worker().wake_inbox()
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -297,8 +300,9 @@ class WhatsAppInput(ProviderInput):
     # ------------------------------------------------------------ to Rasa
 
     async def read_text(self, message: queue.InboundSnapshot, metadata: dict[str, Any]) -> str:
-        """A short reply to numbered choices ("2", "jouj") is the chosen button's payload."""
-        text = (message.text or "").strip()
+        """A short reply to numbered choices ("2", "jouj") is the chosen button's payload;
+        anything else is text (never an intent typed as `/intent`)."""
+        text = typed_text(message.text)
         if text and len(text) <= LONGEST_CHOICE_REPLY:
             buttons = await in_session(queue.buttons_offered_before, message)
             chosen = choice_payload(text, buttons)

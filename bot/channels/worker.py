@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 
-from bot.channels import queue, safety_net
+from bot.channels import queue, safety_net, spool
 from bot.channels.outages import DATABASE, Outages, unavailable_store
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.privacy.erasure import after_delivery
@@ -216,6 +216,11 @@ class ChannelWorker:
                     )
                     claimed = len(rows)
                     self.outages.up(DATABASE)
+                    # The database answers: webhooks kept on disk during its outage go to
+                    # the inbox (bot.channels.spool), then are claimed as usual.
+                    replayed = lane is self._inbox and spool.has_pending() and await spool.replay()
+                    if replayed:
+                        lane.wake.set()
                     for row in rows:
                         task = asyncio.create_task(lane.handle(row))
                         lane.busy[row.id] = task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -117,15 +118,35 @@ def list_counsellors(session: Session) -> list[Counsellor]:
     return list(session.execute(select(Counsellor).order_by(Counsellor.username)).scalars())
 
 
-def _recent_failures(session: Session, *, since: datetime, **where: str) -> int:
-    query = select(func.count(AuditEntry.id)).where(
+def _recent_failures(session: Session, *, since: datetime, **where: str) -> tuple[int, datetime]:
+    """How many failed logins since `since`, and when the last one was."""
+    query = select(func.count(AuditEntry.id), func.max(AuditEntry.at)).where(
         AuditEntry.action == "login_failed", AuditEntry.at >= since
     )
     if "username" in where:
         query = query.where(AuditEntry.actor == where["username"])
     if "address" in where:
         query = query.where(AuditEntry.target_id == where["address"])
-    return session.execute(query).scalar_one()
+    count, last = session.execute(query).one()
+    return count, last or since
+
+
+def login_wait_seconds(session: Session, *, username: str, address: str) -> int:
+    """How long this client must still wait before trying this account (0: now)."""
+    now = utcnow()
+    since = now - timedelta(minutes=security.LOGIN_WINDOW_MINUTES)
+    waits = []
+    for where, free in (
+        ({"username": username, "address": address},
+         security.FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS),
+        ({"address": address}, security.FREE_FAILURES_PER_ADDRESS),
+    ):  # fmt: skip
+        failures, last = _recent_failures(session, since=since, **where)
+        if last.tzinfo is None and now.tzinfo is not None:
+            last = last.replace(tzinfo=now.tzinfo)
+        delay = security.login_delay(failures, free)
+        waits.append((last + timedelta(seconds=delay) - now).total_seconds())
+    return max(0, math.ceil(max(waits)))
 
 
 def authenticate(
@@ -133,18 +154,14 @@ def authenticate(
 ) -> Counsellor | None:
     """The active account for these credentials, or None (the failure is recorded).
 
-    Raises `LoginThrottled` after too many failures for the username or the address,
-    even when the password is right, until the window has passed.
+    Raises `LoginThrottled` while this client must wait after its failures (progressive
+    delays per account and client, and per client), even when the password is right.
+    Failures from other clients never delay this one.
     """
     username = normalise_username(username)[:64]
-    since = utcnow() - timedelta(minutes=security.LOGIN_WINDOW_MINUTES)
-    if (
-        _recent_failures(session, since=since, username=username)
-        >= security.MAX_FAILURES_PER_USERNAME
-        or _recent_failures(session, since=since, address=address)
-        >= security.MAX_FAILURES_PER_ADDRESS
-    ):
-        raise LoginThrottled(security.LOGIN_WINDOW_MINUTES * 60)
+    wait = login_wait_seconds(session, username=username, address=address)
+    if wait > 0:
+        raise LoginThrottled(wait)
     counsellor = get_by_username(session, username=username)
     valid = security.verify_password(counsellor.password_hash if counsellor else None, password)
     if not valid or counsellor is None or not counsellor.active:

@@ -15,6 +15,7 @@ from bot.dashboard.live import ChangeFeed
 from bot.dashboard.rasa_api import RasaUnavailable
 from bot.dashboard.routes import (
     admin,
+    api_docs,
     catalog,
     chat,
     handoffs,
@@ -69,10 +70,26 @@ def create_app(poll_seconds: float | None = None) -> FastAPI:
         title="Bousla dashboard",
         description="Counsellors' inbox: handoffs, replies, notes, outcomes.",
         lifespan=lifespan,
+        # Behind the login, rendered without a CDN: bot/dashboard/routes/api_docs.py.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.live_feed = ChangeFeed(poll_seconds or get_settings().dashboard_poll_seconds)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, chat, session, handoffs, inbox, people, stats, catalog, admin, live):
+    for module in (
+        health,
+        chat,
+        session,
+        handoffs,
+        inbox,
+        people,
+        stats,
+        catalog,
+        admin,
+        live,
+        api_docs,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

@@ -6,6 +6,7 @@ API routes answer 401 without a session; pages redirect to the login page instea
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.dashboard import accounts, security
 from bot.dashboard.rasa_api import RasaClient, rasa_client
+from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import Counsellor
 
@@ -118,4 +120,39 @@ RasaDep = Annotated[RasaClient, Depends(get_rasa)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    """The address the login limits count: the peer, or, when the peer is one of
+    BOUSLA_TRUSTED_PROXIES, the last address of X-Forwarded-For that is not a proxy."""
+    peer = request.client.host if request.client else "?"
+    proxies = trusted_proxies()
+    if not proxies or not _is_in(peer, proxies):
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if not _is_in(address, proxies):
+            return address[:64]
+    return peer
+
+
+def forwarded_proto(request: Request) -> str:
+    """X-Forwarded-Proto, only from a trusted proxy."""
+    peer = request.client.host if request.client else "?"
+    proxies = trusted_proxies()
+    if proxies and _is_in(peer, proxies):
+        return request.headers.get("x-forwarded-proto", "")
+    return ""
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for entry in get_settings().trusted_proxies.split(","):
+        if entry.strip():
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+    return networks
+
+
+def _is_in(address: str, networks: list) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)

@@ -11,9 +11,11 @@ The messages returned are delivered by the caller through the outbox (`enqueue_m
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import quote
 
 import httpx
+import jwt
 
 from bot.settings import get_settings
 
@@ -37,7 +39,8 @@ class RasaClient:
         try:
             response = httpx.post(
                 url,
-                params={"token": self.token, "include_events": "NONE"},
+                params={"include_events": "NONE"},
+                headers=rasa_api_headers(self.token),
                 json=payload,
                 timeout=self.timeout,
             )
@@ -57,7 +60,13 @@ class RasaClient:
         self._post(conversation_id, "tracker/events", [{"event": "pause"}])
 
     def resume(self, conversation_id: str) -> None:
-        self._post(conversation_id, "tracker/events", [{"event": "resume"}])
+        """The bot answers again; the request is over, so the person's messages are no
+        longer for a counsellor (slot `handoff_open`, bot/nlu/conversation.py)."""
+        self._post(
+            conversation_id,
+            "tracker/events",
+            [{"event": "resume"}, {"event": "slot", "name": "handoff_open", "value": None}],
+        )
 
     def hand_back(self, conversation_id: str, *, with_message: bool = True) -> list[dict]:
         """Resume the bot; returns the messages to send to the person (maybe none)."""
@@ -70,6 +79,17 @@ class RasaClient:
             conversation_id, "tracker/events", [{"event": "action", "name": "action_listen"}]
         )
         return messages
+
+
+def rasa_api_headers(secret: str) -> dict[str, str]:
+    """Authorization for Rasa's HTTP API: a token signed with the API secret (HS256), valid
+    for a minute, in a header (never in a query string, which logs keep)."""
+    token = jwt.encode(
+        {"user": {"username": "bousla", "role": "admin"}, "exp": int(time.time()) + 60},
+        secret,
+        algorithm="HS256",
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 def rasa_client() -> RasaClient:

@@ -14,11 +14,23 @@ SESSION_HOURS = 12  # a working day; then log in again
 MIN_PASSWORD_LENGTH = 10
 ROLES = ("counsellor", "admin")
 
-# Login rate limit: failed attempts counted in the audit log over a sliding window, so
-# that it holds across restarts and dashboard replicas.
+# Login limits: failed attempts counted in the audit log (so they hold across restarts and
+# dashboard replicas) over a sliding window. No lockout a stranger could cause: after a few
+# free failures, each further one makes the next attempt wait twice as long, counted per
+# account *and* client address (a stranger slows down only their own attempts on an
+# account) and per client address over all accounts (guessing many accounts).
 LOGIN_WINDOW_MINUTES = 15
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
+FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS = 3
+FREE_FAILURES_PER_ADDRESS = 10
+MAX_LOGIN_DELAY_SECONDS = LOGIN_WINDOW_MINUTES * 60
+
+
+def login_delay(failures: int, free: int) -> int:
+    """Seconds to wait after the last failure: 0 for the free ones, then 1, 2, 4, ..."""
+    if failures < free:
+        return 0
+    return min(2 ** (failures - free), MAX_LOGIN_DELAY_SECONDS)
+
 
 _hasher = PasswordHasher()
 # Verified when the username does not exist, so both cases take the same time.

@@ -16,6 +16,13 @@ from starlette.responses import HTMLResponse
 from bot.centre import CentreConfigError, load_centre
 from bot.report import labels
 
+
+def https_url(url: object) -> str | None:
+    """A media link the dashboard may render: https only (never javascript:, data: or
+    plain http)."""
+    return url if isinstance(url, str) and url.lower().startswith("https://") else None
+
+
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
 
@@ -42,6 +49,7 @@ def duration(seconds: int | float | None) -> str:
 
 
 templates.env.filters["iso"] = iso_utc
+templates.env.filters["https_url"] = https_url
 templates.env.filters["duration"] = duration
 templates.env.filters["local"] = local_time
 templates.env.globals["labels"] = labels

@@ -177,6 +177,7 @@ def reply(
     """
     text = _clean_text(text)
     _ensure_active(handoff)
+    _ensure_holder(session, handoff, counsellor)
     if handoff.status == "open":
         claim(session, handoff=handoff, counsellor=counsellor, rasa=rasa)
     message = enqueue_message(
@@ -197,6 +198,7 @@ def add_note(
     session: Session, *, handoff: Handoff, counsellor: Counsellor, text: str
 ) -> HandoffNote:
     """A private note (never sent to the person); allowed on closed requests too."""
+    _ensure_holder(session, handoff, counsellor)
     note = HandoffNote(
         handoff_id=handoff.id,
         counsellor_id=counsellor.id,
@@ -223,6 +225,7 @@ def resolve(
     if outcome not in OUTCOMES:
         raise HandoffError(f"Issue inconnue {outcome!r} ({', '.join(OUTCOMES)}).")
     _ensure_active(handoff)
+    _ensure_holder(session, handoff, counsellor)
     queued = hand_back_to_bot(session, handoff=handoff, rasa=rasa, with_message=hand_back)
     now = utcnow()
     handoff.status = "resolved"
@@ -274,6 +277,16 @@ def takeover(
     if person is None:
         raise NotFound("Personne introuvable.")
     existing = active_handoff(session, person_id=person_id)
+    if (
+        existing is not None
+        and existing.status == "claimed"
+        and existing.claimed_by
+        not in (
+            None,
+            counsellor.id,
+        )
+    ):
+        return _transfer(session, handoff=existing, counsellor=counsellor)
     if existing is not None:
         return claim(session, handoff=existing, counsellor=counsellor, rasa=rasa)
     rasa.pause(person_id)
@@ -293,6 +306,31 @@ def takeover(
     session.add(handoff)
     session.flush()
     _audit(session, counsellor, "conversation_taken_over", handoff)
+    return handoff
+
+
+def _transfer(session: Session, *, handoff: Handoff, counsellor: Counsellor) -> Handoff:
+    """Taking over a request a colleague holds: recorded as a transfer (the bot stays
+    paused), so the request always names the one who writes."""
+    previous = handoff.claimed_by
+    taken = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff.id, Handoff.status == "claimed")
+        .where(Handoff.claimed_by == previous)
+        .values(claimed_by=counsellor.id, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(handoff)
+    if not taken:
+        raise Conflict("Un collègue vient de changer cette demande : recharge la page.")
+    holder = session.get(Counsellor, previous)
+    _audit(
+        session,
+        counsellor,
+        "handoff_transferred",
+        handoff,
+        {"from": holder.username if holder else None},
+    )
     return handoff
 
 
@@ -334,6 +372,16 @@ def _clean_text(text: str) -> str:
     if len(text) > MAX_TEXT_LENGTH:
         raise HandoffError(f"Le message dépasse {MAX_TEXT_LENGTH} caractères.")
     return text
+
+
+def _ensure_holder(session: Session, handoff: Handoff, counsellor: Counsellor) -> None:
+    """Only the counsellor who holds a request writes in it: a colleague takes over first
+    (`takeover`, recorded as a transfer)."""
+    if handoff.status != "claimed" or handoff.claimed_by in (None, counsellor.id):
+        return
+    holder = session.get(Counsellor, handoff.claimed_by)
+    name = holder.display_name if holder else "un collègue"
+    raise Conflict(f"Prise en charge par {name} : prends la main d'abord (« Prendre la main »).")
 
 
 def _ensure_active(handoff: Handoff) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -63,6 +64,18 @@ def processes_with_marker(marker: str) -> list[int]:
     return found
 
 
+def local_secret_key() -> str:
+    """The secret key of local stacks (tests, benchmarks): they set provider secrets for the
+    fake APIs, so the development key is refused (bot.settings); one random key per run,
+    shared with this process so that pseudonyms and tokens computed here match."""
+    if not os.environ.get("BOUSLA_SECRET_KEY"):
+        from bot.settings import get_settings
+
+        os.environ["BOUSLA_SECRET_KEY"] = "bousla-local-" + secrets.token_hex(16)
+        get_settings.cache_clear()
+    return os.environ["BOUSLA_SECRET_KEY"]
+
+
 @dataclass
 class Stack:
     var_dir: Path
@@ -114,6 +127,7 @@ class Stack:
             BOUSLA_VAR_DIR=str(self.var_dir),
             BOUSLA_TEST_MARKER=self.marker,
             RASA_TELEMETRY_ENABLED="false",
+            BOUSLA_SECRET_KEY=local_secret_key(),
         )
         env.update(self.extra_env)
         return env
@@ -171,7 +185,11 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
 
 
-SERVICE_MARKERS = {"rasa": b"rasa\x00run", "actions": b"rasa_sdk", "dashboard": b"uvicorn"}
+SERVICE_MARKERS = {
+    "rasa": b"bot.ops.rasa_server\x00run",
+    "actions": b"rasa_sdk",
+    "dashboard": b"uvicorn",
+}
 
 
 def resident_memory_mb(marker: str) -> dict[str, float]:

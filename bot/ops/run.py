@@ -64,8 +64,10 @@ class Service:
 
 
 def rasa_command(settings: Settings, model: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa", "run", "--enable-api", "--cors", "*",
-            "--auth-token", settings.rasa_api_token,
+    # Rasa with Bousla's changes in its process (bot/ops/rasa_server.py, rasa_tuning.py); the
+    # HTTP API's secret is added there, never on the command line. With BOUSLA_TURN_TIMINGS,
+    # `bousla bench turn --breakdown` times the steps of each turn there too (turn_probe.py).
+    return [sys.executable, "-m", "bot.ops.rasa_server", "run", "--enable-api", "--cors", "*",
             "--interface", settings.host, "--port", str(port),
             "--model", model, "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml"]  # fmt: skip
@@ -78,6 +80,8 @@ def actions_command(port: int) -> list[str]:
 def dashboard_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "bot.dashboard.app:app", "--host", settings.host,
             "--port", str(settings.dashboard_port), "--no-access-log",
+            # the dashboard reads X-Forwarded-* itself, from BOUSLA_TRUSTED_PROXIES only
+            "--no-proxy-headers",
             # live updates use server-sent events (Rasa pins websockets 10); open event
             # streams must not hold a Ctrl-C back
             "--ws", "none", "--timeout-graceful-shutdown", "3"]  # fmt: skip
@@ -181,6 +185,9 @@ def port_in_use(host: str, port: int) -> bool:
         if probe.connect_ex((host, port)) == 0:
             return True
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind (Sanic, uvicorn, nginx): connections of a Bousla just stopped,
+        # still in TIME_WAIT, do not make the port busy; a listening socket still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("0.0.0.0", port))
         except OSError:

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from bot.privacy.erasure import erase_person
 from bot.privacy.export import export_person, record_export
 from bot.privacy.retention import RETENTION_DAYS, parse_age, purge
 from bot.settings import get_settings
-from bot.storage.db import session_scope, upgrade_database
+from bot.storage.db import build_engine, scrub_sqlite, session_scope, upgrade_database
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +51,18 @@ def _stores() -> Iterator[tuple[Session, Connection | None]]:
         with session_scope() as session:
             yield session, None
         return
-    engine = create_engine(settings.tracker_database_url, future=True)
+    engine = build_engine(settings.tracker_database_url)  # secure_delete, like the app's
     try:
         with engine.begin() as tracker, session_scope() as session:
             yield session, tracker
     finally:
         engine.dispose()
+
+
+def _scrub() -> None:
+    """SQLite: nothing erased may stay behind in the write-ahead log."""
+    settings = get_settings()
+    scrub_sqlite(settings.app_database_url, settings.tracker_database_url)
 
 
 def _tracker_exists(url: str) -> bool:
@@ -101,6 +106,7 @@ def _erase(args: argparse.Namespace) -> int:
         erasure = erase_person(
             session, person_id=person_id, actor=_actor(), reason="staff", tracker=tracker
         )
+    _scrub()
     if not erasure.found:
         print(f"Nothing found for {person_id} ({args.channel}): nothing erased.")
         return 0
@@ -125,6 +131,8 @@ def _purge(args: argparse.Namespace) -> int:
         report = purge(
             session, older_than=older_than, tracker=tracker, dry_run=args.dry_run, actor=_actor()
         )
+    if not args.dry_run:
+        _scrub()
     when = report.cutoff.isoformat(timespec="minutes")
     verb = "Would erase" if args.dry_run else "Erased"
     print(f"{verb} {report.people} person(s) silent since before {when} UTC, and older rows:")

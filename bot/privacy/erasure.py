@@ -43,8 +43,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.settings import get_settings
+from bot.storage import turn_states
 from bot.storage.audit import record
-from bot.storage.db import session_scope
+from bot.storage.db import scrub_sqlite, session_scope
 from bot.storage.models import AuditEntry, Base, Handoff, OutboundMessage, Person, utcnow
 from bot.storage.people import PROFILE_FIELDS
 
@@ -187,7 +188,9 @@ def tracker_has_events_table(connection: Connection) -> bool:
 
 
 def delete_tracker_events(connection: Connection, sender_id: str) -> int:
-    """Delete every event of `sender_id` from Rasa's tracker store (all sessions)."""
+    """Delete every event of `sender_id` from Rasa's tracker store (all sessions), and
+    the states of their last turns kept beside them (bot/storage/turn_states.py)."""
+    turn_states.delete_for(connection, sender_id)
     if not tracker_has_events_table(connection):
         return 0
     result = connection.execute(
@@ -323,6 +326,7 @@ def erase_after_turn(*, person_id: str, inbound_id: int | None, tracker_engine: 
             erasure = erase_at_end_of_turn(
                 session, person_id=person_id, inbound_id=inbound_id, tracker=tracker
             )
+    scrub_sqlite(settings.app_database_url, settings.tracker_database_url)
     logger.info(
         "Erased %s at their request: %s (%s message(s) kept until delivered)",
         person_id,

@@ -24,6 +24,7 @@ from bot.privacy.erasure import (
     rows_per_table,
     tracker_has_events_table,
 )
+from bot.storage import turn_states
 from bot.storage.audit import record
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
 
@@ -165,4 +166,6 @@ def _purge_tracker(connection: Connection, cutoff: float, dry_run: bool) -> int:
         return connection.execute(
             select(func.count()).select_from(events).where(condition)
         ).scalar_one()
-    return connection.execute(delete(events).where(condition)).rowcount or 0
+    deleted = connection.execute(delete(events).where(condition)).rowcount or 0
+    turn_states.delete_orphans(connection, events)  # the states of those conversations' turns
+    return deleted

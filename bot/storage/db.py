@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,7 +50,29 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows (erasure, retention) are overwritten with zeros, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_sqlite(*urls: str) -> None:
+    """After an erasure on SQLite files: the erased text still sits in the `-wal` file
+    (the frames written when it arrived) until a checkpoint. Copy the WAL into the database
+    (where `secure_delete` zeroed the rows) and truncate it. Best effort: a reader holding
+    an old snapshot delays the truncation to the next checkpoint. PostgreSQL: nothing."""
+    for url in dict.fromkeys(urls):
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            continue
+        if not Path(parsed.database).exists():
+            continue
+        connection = sqlite3.connect(parsed.database, timeout=10)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as error:
+            logger.warning("Could not checkpoint %s after an erasure: %s", parsed.database, error)
+        finally:
+            connection.close()
 
 
 def build_engine(url: str) -> Engine:

@@ -7,20 +7,25 @@ switches every store at once, whether Rasa is started by `bousla run` or by hand
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy.erasure import erase_after_turn, erasure_confirmed, latest_inbound_id
 from bot.settings import get_settings
 from bot.storage.db import build_engine, check_connection, describe_url
 from bot.storage.redis_url import RedisUnavailable, check_redis
+from bot.storage.turn_states import TURN_STATES, create_table
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +35,69 @@ class TrackerStore(SQLTrackerStore):
 
     SQLite file `var/rasa_tracker.db` by default, the `DATABASE_URL` database otherwise.
     The connection is checked first: Rasa's own store would retry forever in silence.
+
+    A long conversation is read as its last `tracker_window_turns` turns on top of the
+    state the conversation had before them (bot/storage/turn_states.py), so that a turn
+    costs the same at the 300th message as at the 10th. Rasa's policies look at the last
+    few actions, the actions at the last two messages: they see the same conversation.
     """
 
     def __init__(self, domain: Any = None, event_broker: Any = None, **_: Any) -> None:
-        url = get_settings().tracker_database_url
+        settings = get_settings()
+        url = settings.tracker_database_url
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         check_connection(url)
         logger.info("Tracker store: %s", describe_url(url))
         super().__init__(domain=domain, host=url, event_broker=event_broker)
-        if parsed.get_backend_name() != "sqlite":
-            # Rasa's engine keeps dead connections after a database restart (no pre-ping),
-            # and fails the next turns with them: use Bousla's engine settings instead.
-            self.engine.dispose()
-            self.engine = build_engine(url)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        # Bousla's engine settings instead of Rasa's: Rasa's keeps dead connections after a
+        # PostgreSQL restart (no pre-ping) and fails the next turns with them; on SQLite it
+        # opens a connection per read or write in rollback-journal mode (~40 ms a turn
+        # here), where Bousla's keeps a pool in WAL mode (bot/storage/db.py).
+        self.engine.dispose()
+        self.engine = build_engine(url)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+        self.window_turns = settings.tracker_window_turns
+        create_table(self.engine)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation's last turns on top of its state before them; the whole
+        session (Rasa's own reading) while it is shorter than that."""
+        window = None
+        if self.window_turns and self.domain:
+            with self.session_scope() as session:
+                window = self._window(session, sender_id)
+        if window is None:
+            tracker = await super().retrieve(sender_id)
+            cut = None
+        else:
+            cut, events = window
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if tracker is not None:
+            tracker.bousla_stored_events = len(tracker.events)
+            tracker.bousla_window_cut = cut
+        return tracker
+
+    def _window(self, session: Session, sender_id: str) -> tuple[int, list[dict]] | None:
+        states = session.execute(
+            select(TURN_STATES.c.last_event_id, TURN_STATES.c.state)
+            .where(TURN_STATES.c.sender_id == sender_id)
+            .order_by(TURN_STATES.c.last_event_id.desc())
+            .limit(self.window_turns + 1)
+        ).all()
+        if len(states) <= self.window_turns:
+            return None
+        cut, state = states[-1]
+        rows = (
+            session.query(self.SQLEvent.type_name, self.SQLEvent.data)
+            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > cut)
+            .order_by(self.SQLEvent.id)
+            .all()
+        )
+        if any(row.type_name == SessionStarted.type_name for row in rows):
+            return None  # the session began within the window: it is as short
+        return cut, events_for_state(json.loads(state)) + [json.loads(r.data) for r in rows]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the turn; or, when the person has just confirmed the erasure of their
@@ -59,7 +111,84 @@ class TrackerStore(SQLTrackerStore):
                 tracker_engine=self.engine,
             )
             return
-        await super().save(tracker)
+        await self.stream_events(tracker)
+        stored = getattr(tracker, "bousla_stored_events", None)
+        with self.session_scope() as session:
+            if stored is None:  # a tracker this store did not read (a new conversation)
+                new_events = list(self._additional_events(session, tracker))
+            else:
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            rows = [self._event_row(tracker.sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()
+            if rows and self.window_turns:
+                session.execute(
+                    insert(TURN_STATES).values(
+                        sender_id=tracker.sender_id,
+                        last_event_id=rows[-1].id,
+                        state=json.dumps(state_of(tracker)),
+                    )
+                )
+                cut = getattr(tracker, "bousla_window_cut", None)
+                if cut is not None:  # states older than the window are no longer read
+                    session.execute(
+                        delete(TURN_STATES).where(
+                            TURN_STATES.c.sender_id == tracker.sender_id,
+                            TURN_STATES.c.last_event_id < cut,
+                        )
+                    )
+            session.commit()
+        tracker.bousla_stored_events = len(tracker.events)
+
+    def _event_row(self, sender_id: str, event: Event) -> Any:
+        """A row of Rasa's `events` table, as SQLTrackerStore.save writes it."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+
+def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """What the conversation is at the end of a turn, beyond its recent events."""
+    loop = tracker.active_loop
+    return {
+        "slots": {
+            name: slot.value
+            for name, slot in tracker.slots.items()
+            if slot.value != slot.initial_value
+        },
+        "active_loop": loop.name if loop else None,
+        "rejected": bool(loop and loop.rejected),
+        "paused": tracker.is_paused(),
+        "last_event": tracker.events[-1].as_dict() if tracker.events else None,
+    }
+
+
+def events_for_state(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Events that put a new tracker in `state`: the slots, the active form, a pause,
+    then the turn's last event (usually the bot listening)."""
+    last = state.get("last_event")
+    stamp = {"timestamp": last["timestamp"]} if last else {}
+    events: list[dict[str, Any]] = [
+        {"event": "slot", "name": name, "value": value, **stamp}
+        for name, value in state["slots"].items()
+    ]
+    if state.get("active_loop"):
+        events.append({"event": "active_loop", "name": state["active_loop"], **stamp})
+        if state.get("rejected"):
+            events.append(
+                {"event": "action_execution_rejected", "name": state["active_loop"], **stamp}
+            )
+    if state.get("paused"):
+        events.append({"event": "pause", **stamp})
+    if last:
+        events.append(last)
+    return events
 
 
 class LockStoreFromSettings(LockStore):

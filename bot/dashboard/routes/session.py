@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from bot.dashboard import accounts, security
-from bot.dashboard.deps import CsrfUser, SessionDep, client_address
+from bot.dashboard.deps import CsrfUser, SessionDep, client_address, forwarded_proto
 from bot.dashboard.schemas import Detail, LoginIn, SessionOut
 from bot.dashboard.templating import render
 from bot.settings import get_settings
@@ -19,7 +19,7 @@ router = APIRouter(tags=["session"])
 def secure_cookies(request: Request) -> bool:
     """Secure cookies in production, and whenever the browser came over https (also
     behind a proxy that says so)."""
-    forwarded = request.headers.get("x-forwarded-proto", "")
+    forwarded = forwarded_proto(request)
     return get_settings().is_production or request.url.scheme == "https" or forwarded == "https"
 
 

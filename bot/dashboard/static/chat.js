@@ -16,8 +16,12 @@
   let typing = null;
   let pollTimer = null;
 
+  // The id is the conversation's only secret: 128 bits from the browser's cryptographic
+  // source (a pseudo-random generator could be predicted).
   function randomId() {
-    return Math.random().toString(36).slice(2) + Date.now().toString(36);
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   function newSender() {

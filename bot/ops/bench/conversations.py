@@ -69,6 +69,10 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if args.known_failures:
         sys.stdout.write(known_failures_yaml(results + stories))
         return 0
+    if args.write_known_failures:  # the same file, and the figures below, from one run
+        Path(args.write_known_failures).write_text(
+            known_failures_yaml(results + stories), encoding="utf-8"
+        )
     rows = [r.metrics() for r in results] + [total_row(results)]
     if not args.json:  # a scenario that never reaches suggestions
         rows = [{**row, "to_suggestion": row["to_suggestion"] or "-"} for row in rows]
@@ -109,6 +113,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--transcripts", help="write one transcript per scenario in this folder")
     parser.add_argument(
         "--known-failures", action="store_true", help="print known_failures.yml for this run"
+    )
+    parser.add_argument(
+        "--write-known-failures",
+        metavar="FILE",
+        help="also write known_failures.yml for this run to FILE (and print the figures)",
     )
     parser.add_argument(
         "--stories", action="store_true", help="also replay tests/stories/ through the stack"

@@ -211,7 +211,8 @@ COMMON_NAME_WORDS = _words(
     incubateur solidaires impact metiers competences madinat lmihan lkafa2at entreprendre
     reseau deuxieme chance forsa tanya madrasat maison fondation entraide watani ta3awon
     dakhl idmaj insertion modirra l2anchita tassis t3awniya 7rouda ecole entrepreneur tkwin
-    generatrices lmodirra l7adina smart
+    generatrices lmodirra l7adina smart dyalek dyali agence banque banques mohammedia
+    minassat
     """
 )
 

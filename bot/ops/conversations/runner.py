@@ -387,7 +387,8 @@ class Harness:
                 fail("restart", f"asks again {where}")
         if "skipped" not in skipped and state.pending and by_person:
             pending = state.pending
-            moved_on = (record.asked and pending not in record.asked) or record.suggestion
+            # an answer about a programme names one: not a move on if the question comes again
+            moved_on = pending not in record.asked and (bool(record.asked) or record.suggestion)
             left_empty = pending not in filled and pending not in (
                 slots.get("profile_skipped") or []
             )
@@ -403,7 +404,7 @@ class Harness:
             state.pending = record.asked[-1]
         if state.pending and (
             state.pending in state.answered
-            or record.suggestion
+            or (record.suggestion and state.pending not in record.asked)
             or (tracker and not (tracker.get("active_loop") or {}).get("name"))
         ):
             state.pending = None
@@ -656,9 +657,9 @@ def known_failures_yaml(results: Iterable[ScenarioResult]) -> str:
     """known_failures.yml for these results."""
     lines = [
         "# Conversation scenarios that fail today, with the checkpoints that fail (issue 16).",
-        "# tests/test_conversations.py marks them xfail(strict): a scenario that passes, or a",
-        "# listed checkpoint that passes, fails the suite until its line is removed here;",
-        "# a checkpoint failing that is not listed is a regression and fails at once.",
+        "# tests/test_conversations.py: a checkpoint failing that is not listed is a regression",
+        "# and fails at once; listed ones make the test xfail; a listed checkpoint that passes",
+        "# now is reported (a KnownFailureFixed warning), not failed: remove it from here.",
         "# Regenerate after a fix: bousla bench conversations --stories --known-failures",
     ]
     for result in results:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import PROJECT_ROOT
+from bot.dashboard.rasa_api import rasa_api_headers
 from bot.ops.fakes.telegram_api import FakeTelegramAPI, callback_update, text_update
 from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.ops.localstack import Stack
@@ -151,10 +152,8 @@ class ConversationStack:
         """The conversation's tracker through Rasa's HTTP API (slots, events...)."""
         response = httpx.get(
             f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker",
-            params={
-                "token": derive_key(self.secret_key, "rasa-api"),
-                "include_events": "ALL" if events else "NONE",
-            },
+            params={"include_events": "ALL" if events else "NONE"},
+            headers=rasa_api_headers(derive_key(self.secret_key, "rasa-api")),
             timeout=30,
         )
         response.raise_for_status()

@@ -62,6 +62,10 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # http.server writes the headers and the body in two packets: with Nagle's
+            # algorithm on a kept-alive connection, the body then waits for the client's
+            # delayed ACK (40 ms on Linux), a stall no provider's API has.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 fake._handle(self)

@@ -12,6 +12,8 @@ Rasa server listens on `RASA_PORT + i`, of the action server on `ACTIONS_PORT + 
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -31,6 +33,10 @@ class PublicServer:
     tls_certificate: str
     tls_key: str
     acme_root: str = "/var/www/letsencrypt"
+    https_listen: str = "443 ssl http2"
+    http_listen: str = "80"
+    # The web chat on the public name too (rate-limited); off unless asked for.
+    webchat: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class NginxConfig:
     foreground: bool = True
     worker_processes: str = "auto"
     public: PublicServer | None = None
+    # Who may use Rasa's REST channel and HTTP API through nginx (the dashboard, the
+    # Bousla hosts); everyone else gets 403 there. Loopback is always allowed.
+    internal_clients: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     def render(self) -> str:
@@ -53,14 +62,16 @@ class NginxConfig:
             keep_trailing_newline=True,
             autoescape=False,  # noqa: S701 - an nginx configuration, not HTML
         )
-        servers = [{"listen": [self.listen], "server_name": None, "tls": False}]
+        servers = [{"listen": [self.listen], "server_name": None, "tls": False, "public": False}]
         redirect = None
         if self.public:
             servers.append(
                 {
-                    "listen": ["443 ssl http2"],
+                    "listen": [self.public.https_listen],
                     "server_name": self.public.server_name,
                     "tls": True,
+                    "public": True,
+                    "webchat": self.public.webchat,
                     "tls_certificate": self.public.tls_certificate,
                     "tls_key": self.public.tls_key,
                 }
@@ -68,6 +79,7 @@ class NginxConfig:
             redirect = {
                 "server_name": self.public.server_name,
                 "acme_root": self.public.acme_root,
+                "listen": self.public.http_listen,
             }
         return environment.get_template("nginx.conf.j2").render(
             foreground=self.foreground,
@@ -79,6 +91,7 @@ class NginxConfig:
             servers=servers,
             redirect_http=redirect,
             actions_listen=self.actions_listen,
+            internal_clients=list(dict.fromkeys(["127.0.0.1", "::1", *self.internal_clients])),
         )
 
     def write(self, path: Path) -> Path:
@@ -118,11 +131,30 @@ def local_config(
         rasa_upstreams=[f"{target}:{port}" for target in hosts for port in rasa_ports],
         action_upstreams=[f"127.0.0.1:{port}" for port in action_ports],
         public=public,
+        # This host's own address (the dashboard calls Rasa there) and the Rasa hosts.
+        internal_clients=[
+            address
+            for address in (upstream_host(host), *(upstream_hosts or []))
+            if _is_address(address)
+        ],  # fmt: skip
     )
 
 
+def _is_address(text: str) -> bool:
+    """nginx's `allow` takes addresses, not names."""
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def find_nginx() -> str | None:
-    """Debian's nginx (`apt-get install -y nginx`), on the PATH or in /usr/sbin."""
+    """Debian's nginx (`apt-get install -y nginx`), on the PATH or in /usr/sbin; or the
+    one BOUSLA_NGINX names (empty or not executable: none)."""
+    if "BOUSLA_NGINX" in os.environ:
+        chosen = os.environ["BOUSLA_NGINX"]
+        return chosen if chosen and os.access(chosen, os.X_OK) else None
     found = shutil.which("nginx")
     if found:
         return found

@@ -100,7 +100,7 @@ def units(layout: HostLayout) -> dict[str, str]:
         ["bousla-migrate.service"]
         + [f"bousla-rasa@{i}.service" for i in instances]
         + [f"bousla-actions@{i}.service" for i in instances]
-        + ["bousla-dashboard.service", "bousla-nginx.service"]
+        + ["bousla-dashboard.service", "bousla-nginx.service", "bousla-purge.timer"]
     )
     return {
         "bousla-migrate.service": _service(
@@ -145,6 +145,40 @@ def units(layout: HostLayout) -> dict[str, str]:
                 "ExecReload=/bin/kill -HUP $MAINPID\n"
                 "TimeoutStopSec=10\n"
             ),
+        ),
+        # Retention (law 09-08): `bousla purge` every night, caught up after a downtime.
+        "bousla-purge.service": (
+            HEADER
+            + "[Unit]\n"
+            + "Description=Bousla retention: erase people and messages past the retention "
+            + "period (bousla purge)\n"
+            + "After=network-online.target postgresql.service bousla-migrate.service\n"
+            + "Wants=network-online.target\n"
+            + "\n[Service]\n"
+            + "Type=oneshot\n"
+            + f"User={layout.user}\n"
+            + f"Group={layout.user}\n"
+            + f"WorkingDirectory={layout.prefix}\n"
+            + f"EnvironmentFile={layout.env_file}\n"
+            + f"ExecStart={shlex.join([layout.bousla, 'purge'])}\n"
+            + "TimeoutStartSec=3600\n"
+            + "NoNewPrivileges=yes\n"
+            + "PrivateTmp=yes\n"
+            + "ProtectSystem=full\n"
+            + f"ReadWritePaths={layout.state_dir}\n"
+        ),
+        "bousla-purge.timer": (
+            HEADER
+            + "[Unit]\n"
+            + "Description=Bousla retention, every night (bousla purge)\n"
+            + "PartOf=bousla.target\n"
+            + "\n[Timer]\n"
+            + "OnCalendar=*-*-* 03:30:00\n"
+            + "RandomizedDelaySec=15min\n"
+            + "Persistent=true\n"
+            + "Unit=bousla-purge.service\n"
+            + "\n[Install]\n"
+            + "WantedBy=bousla.target timers.target\n"
         ),
         "bousla.target": (
             HEADER

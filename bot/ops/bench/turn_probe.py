@@ -1,0 +1,160 @@
+"""Where a turn's time goes inside the Rasa server, for `bousla bench turn --breakdown`.
+
+Timers around the steps of a turn: the lock, the tracker load and save, NLU, each graph
+component (each policy's prediction), each call to the action server (with the size of
+what it sends), the copies of the tracker Rasa makes before each action, and Bousla's
+own hook in the tracker store. Each measure is appended to the JSON-lines file named by
+`BOUSLA_TURN_TIMINGS`, tagged with the conversation and its turn. `bousla run` installs
+these timers (in `bot/ops/rasa_server.py`) only when that variable is set, so a normal
+server never pays for it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+import os
+import threading
+import time
+from typing import Any
+
+TURN: contextvars.ContextVar[str | None] = contextvars.ContextVar("turn", default=None)
+_lock = threading.Lock()
+_turns: dict[str, int] = {}
+
+
+def _record(part: str, seconds: float, **extra: Any) -> None:
+    turn = TURN.get()
+    if turn is None:
+        return
+    line = json.dumps({"turn": turn, "part": part, "ms": round(seconds * 1000, 3), **extra})
+    with _lock, open(os.environ["BOUSLA_TURN_TIMINGS"], "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+def _time_async(owner: type, name: str, part: str) -> None:
+    static = isinstance(owner.__dict__.get(name), staticmethod)
+    original = getattr(owner, name)
+    if static:
+
+        @functools.wraps(original)
+        async def timed_static(*args, **kwargs):
+            begun = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                _record(part, time.perf_counter() - begun)
+
+        setattr(owner, name, staticmethod(timed_static))
+        return
+
+    @functools.wraps(original)
+    async def timed(self, *args, **kwargs):
+        begun = time.perf_counter()
+        try:
+            return await original(self, *args, **kwargs)
+        finally:
+            _record(part, time.perf_counter() - begun)
+
+    setattr(owner, name, timed)
+
+
+def install() -> None:
+    """Put the timers in place (before Rasa loads the model and the stores)."""
+    from rasa.core import processor as processor_module
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.agent import Agent
+    from rasa.engine.graph import GraphNode
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.storage import rasa_stores
+
+    handle = Agent.handle_message
+
+    @functools.wraps(handle)
+    async def handle_message(self, message):
+        sender = message.sender_id or "?"
+        with _lock:
+            _turns[sender] = _turns.get(sender, 0) + 1
+            number = _turns[sender]
+        token = TURN.set(f"{sender}#{number}")
+        begun = time.perf_counter()
+        try:
+            return await handle(self, message)
+        finally:
+            _record("turn (lock included)", time.perf_counter() - begun)
+            TURN.reset(token)
+
+    Agent.handle_message = handle_message
+    processor = processor_module.MessageProcessor
+    _time_async(processor, "handle_message", "turn inside the lock")
+    _time_async(processor, "fetch_tracker_and_update_session", "tracker load")
+    _time_async(processor, "save_tracker", "tracker save")
+    _time_async(processor, "parse_message", "NLU (parse)")
+    _time_async(processor, "_send_bot_messages", "replies to the output channel")
+
+    remote_run = RemoteAction.run
+
+    @functools.wraps(remote_run)
+    async def run_remote(self, output_channel, nlg, tracker, domain):
+        begun = time.perf_counter()
+        try:
+            return await remote_run(self, output_channel, nlg, tracker, domain)
+        finally:
+            _record(f"action server: {self.name()}", time.perf_counter() - begun)
+
+    RemoteAction.run = run_remote
+
+    request = EndpointConfig.request
+
+    @functools.wraps(request)
+    async def sized_request(self, *args, **kwargs):
+        payload = kwargs.get("json")
+        if payload is not None:
+            _record(
+                "action server payload",
+                0.0,
+                bytes=len(json.dumps(payload)),
+                events=len(payload.get("tracker", {}).get("events", [])),
+            )
+        return await request(self, *args, **kwargs)
+
+    EndpointConfig.request = sized_request
+
+    node_call = GraphNode.__call__
+
+    @functools.wraps(node_call)
+    def call_node(self, *args, **kwargs):
+        begun = time.perf_counter()
+        try:
+            return node_call(self, *args, **kwargs)
+        finally:
+            _record(f"graph: {self._node_name}", time.perf_counter() - begun)
+
+    GraphNode.__call__ = call_node
+
+    copy = DialogueStateTracker.copy
+
+    @functools.wraps(copy)
+    def timed_copy(self):
+        begun = time.perf_counter()
+        try:
+            return copy(self)
+        finally:
+            _record("tracker copy before an action", time.perf_counter() - begun)
+
+    DialogueStateTracker.copy = timed_copy
+
+    erasure_check = rasa_stores.erasure_confirmed
+
+    @functools.wraps(erasure_check)
+    def timed_erasure_check(events):
+        begun = time.perf_counter()
+        try:
+            return erasure_check(events)
+        finally:
+            _record("Bousla hook: erasure check on save", time.perf_counter() - begun)
+
+    rasa_stores.erasure_confirmed = timed_erasure_check

@@ -1,0 +1,276 @@
+"""The economies of a turn (issue 19) keep every behaviour: the domain the action server
+reads itself, TED's remembered predictions, and the turn benchmark's own arithmetic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from rasa.shared.core.domain import Domain
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
+
+from bot import PROJECT_ROOT
+from bot.actions.domain import domain_of, project_domain
+from bot.actions.slot_mappings import ValidateSlotMappings
+from bot.ops.bench.turn import breakdown, growth_rows, growth_windows
+from bot.storage.turn_states import TURN_STATES
+
+
+def test_the_action_endpoint_does_not_send_the_domain():
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    assert endpoints["action_endpoint"]["enable_selective_domain"] is True
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    needs_it = domain.does_custom_action_explicitly_need_domain
+    needing = [action for action in domain.user_actions if needs_it(action)]
+    # Rasa's own rule sends it to a form's validation (`validate_<form>`) whatever the
+    # endpoint says; Bousla's Rasa process sends it to no action (bot/ops/rasa_tuning.py).
+    assert needing == ["validate_profile_form"]
+    from bot.ops import rasa_tuning
+
+    rasa_own = Domain.does_custom_action_explicitly_need_domain
+    try:
+        rasa_tuning.send_the_domain_to_no_action()
+        assert [
+            a for a in domain.user_actions if domain.does_custom_action_explicitly_need_domain(a)
+        ] == []
+    finally:
+        Domain.does_custom_action_explicitly_need_domain = rasa_own
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "language", "expected"),
+    [("age", "3andi 22 3am", "ary_latn", 22), ("commune", "عين حرودة", "ary", "ain-harrouda")],
+)
+async def test_the_form_validates_the_same_without_a_domain_in_the_request(
+    slot, text, language, expected
+):
+    from bot.actions.profile_form import ValidateProfileForm
+    from tests.test_profile_form import BASICS, form_tracker, slot_events
+
+    slots = {**BASICS, "goal": "project", "profile_consent": False}
+    slots.pop(slot, None)
+    with_domain, without = CollectingDispatcher(), CollectingDispatcher()
+    tracker = form_tracker(text, {slot: text}, requested=slot, slots=slots, language=language)
+    sent = await ValidateProfileForm().run(with_domain, tracker, project_domain())
+    selective = await ValidateProfileForm().run(without, tracker, {})
+    assert slot_events(selective)[slot] == expected
+    assert selective == sent and without.messages == with_domain.messages
+
+
+def test_the_action_server_reads_what_rasa_would_have_sent():
+    """What rasa-sdk reads of the domain (slot mappings, the form's questions) is the same
+    in domain.yml as in the domain Rasa builds from it."""
+    rasa_domain = Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
+    ours = project_domain()
+    assert ours["forms"] == {
+        name: {"required_slots": form["required_slots"]}
+        for name, form in rasa_domain["forms"].items()
+    }
+    for name, slot in ours["slots"].items():
+        assert slot.get("mappings") == rasa_domain["slots"][name]["mappings"], name
+    assert domain_of({}) is ours
+    assert domain_of({"slots": {}}) == {"slots": {}}
+
+
+async def test_the_slot_mappings_validate_the_same_without_a_domain(tracker_factory):
+    tracker = tracker_factory(text="salam", intent="greet")
+    sent, selective = CollectingDispatcher(), CollectingDispatcher()
+    events = await ValidateSlotMappings().run(sent, tracker, project_domain())
+    assert await ValidateSlotMappings().run(selective, tracker, {}) == events
+    assert selective.messages == sent.messages
+
+
+def test_the_breakdown_counts_per_turn_and_by_window(tmp_path):
+    timings = tmp_path / "t.jsonl"
+    records = [
+        {"turn": "long-a#1", "part": "NLU (parse)", "ms": 10.0},
+        {"turn": "long-a#1", "part": "graph: run_TEDPolicy", "ms": 4.0},
+        {"turn": "long-a#1", "part": "graph: run_TEDPolicy", "ms": 6.0},
+        {"turn": "long-a#1", "part": "action server payload", "ms": 0, "bytes": 1000, "events": 4},
+        {"turn": "long-a#2", "part": "NLU (parse)", "ms": 30.0},
+        {"turn": "long-a#2", "part": "action server payload", "ms": 0, "bytes": 3000, "events": 8},
+        {"turn": "warmup-x#1", "part": "NLU (parse)", "ms": 999.0},
+    ]
+    timings.write_text("\n".join(json.dumps(r) for r in records))
+    rows = {r["step"]: r for r in breakdown(timings)}
+    assert rows["NLU (parse)"]["ms_per_turn"] == 20.0  # (10 + 30) / 2 turns, warm-up left out
+    assert rows["graph: run_TEDPolicy"] == {
+        "step": "graph: run_TEDPolicy",
+        "calls_per_turn": 1.0,
+        "ms_per_turn": 5.0,
+    }
+    assert rows["action server payload (bytes, events per call)"]["calls_per_turn"] == 2000
+    early = {r["step"]: r for r in breakdown(timings, {"long-": range(1, 2)})}
+    assert early["NLU (parse)"]["ms_per_turn"] == 10.0
+
+
+def test_growth_compares_windows_of_the_same_messages():
+    windows = growth_windows(300)
+    assert [len(w) for w in windows.values()] == [10, 10, 10]
+    per_turn = [0.1] * 290 + [0.15] * 10
+    rows = growth_rows(per_turn, 300)
+    assert rows[-1] == {"turns": "ratio last / early", "median_ms": 1.5}
+
+
+@pytest.fixture(scope="module")
+def agent(trained_model):
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(trained_model))
+
+
+def ted_of(agent):
+    from bot.nlu.remembered_ted import RememberedTEDPolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    return next(n._component for n in nodes if isinstance(n._component, RememberedTEDPolicy))
+
+
+def tracker_after(agent, intent: str, slots: dict | None = None):
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [ActionExecuted("action_listen")]
+    events += [SlotSet(name, value) for name, value in (slots or {}).items()]
+    events += [UserUttered("…", intent={"name": intent, "confidence": 1.0})]
+    return DialogueStateTracker.from_events("ted-test", events, agent.domain.slots)
+
+
+def test_ted_remembers_exactly_what_it_would_compute(agent):
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    ted = ted_of(agent)
+    ted._memory.clear()
+    for intent, slots in [
+        ("seek_job", {"language": "ary_latn"}),
+        ("seek_training", {"language": "fr"}),
+        ("greet", {"language": "ary"}),
+    ]:
+        tracker = tracker_after(agent, intent, slots)
+        computed = TEDPolicy.predict_action_probabilities(ted, tracker, agent.domain)
+        first = ted.predict_action_probabilities(tracker, agent.domain)
+        again = ted.predict_action_probabilities(tracker, agent.domain)
+        assert first.probabilities == pytest.approx(computed.probabilities, abs=1e-6)
+        assert again.probabilities == first.probabilities
+        assert again.policy_name == first.policy_name == "RememberedTEDPolicy"
+    assert len(ted._memory) == 3  # three different dialogue states, each computed once
+
+
+# ------------------------------------------------------------ the tracker read as a window
+def conversation_events(turn: int) -> list:
+    """One turn of a realistic conversation: the person writes, slots change, the form
+    starts at turn 3, the bot pauses at turn 9 (a counsellor) and resumes at turn 11."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        ConversationPaused,
+        ConversationResumed,
+        SlotSet,
+        UserUttered,
+    )
+
+    events = [UserUttered(f"message {turn}", intent={"name": "seek_job", "confidence": 0.9})]
+    events.append(SlotSet("language", ["fr", "ary", "ary_latn"][turn % 3]))
+    if turn == 3:
+        events += [ActionExecuted("profile_form"), ActiveLoop("profile_form")]
+    if 3 <= turn < 7:
+        events += [SlotSet("requested_slot", "age"), ActionExecuted("action_ask_age")]
+    if turn == 5:
+        events.append(SlotSet("age", 22))
+    if turn == 7:
+        events += [
+            ActionExecuted("profile_form"),
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+        ]
+    if turn == 9:
+        events.append(ConversationPaused())
+    if turn == 11:
+        events.append(ConversationResumed())
+    events += [BotUttered(f"reply {turn}"), ActionExecuted("action_listen")]
+    return events
+
+
+def summary(tracker) -> dict:
+    return {
+        "slots": tracker.current_slot_values(),
+        "active_loop": tracker.active_loop_name,
+        "paused": tracker.is_paused(),
+        "latest_message": tracker.latest_message.text,
+        "latest_action": tracker.latest_action_name,
+        "last_events": [e.as_dict() for e in list(tracker.events)[-12:]],
+    }
+
+
+@pytest.mark.parametrize("turns", [4, 12, 40])
+async def test_a_long_conversation_is_read_as_its_last_turns_on_top_of_its_state(
+    database_url, monkeypatch, turns
+):
+    from rasa.shared.core.events import ActionExecuted
+
+    from bot.settings import get_settings
+    from bot.storage.rasa_stores import TrackerStore
+
+    monkeypatch.setenv("BOUSLA_TRACKER_WINDOW_TURNS", "3")
+    get_settings.cache_clear()
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    store = TrackerStore(domain=domain)
+    tracker = store.init_tracker("window-test")
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    for turn in range(1, turns + 1):
+        tracker = await store.retrieve("window-test")
+        for event in conversation_events(turn):
+            tracker.update(event)
+        await store.save(tracker)
+
+    read = await store.retrieve("window-test")
+    whole = await store.retrieve_full_tracker("window-test")
+    assert summary(read) == summary(whole)
+    user_turns = sum(1 for e in read.events if e.type_name == "user")
+    assert user_turns == min(turns, 3)  # the window: 3 turns, not the whole conversation
+    assert read.copy().current_slot_values() == whole.current_slot_values()
+    with store.session_scope() as session:
+        kept = session.execute(
+            select(func.count())
+            .select_from(TURN_STATES)
+            .where(TURN_STATES.c.sender_id == "window-test")
+        ).scalar_one()
+    assert kept <= 3 + 2  # older states are deleted as the window moves on
+
+
+# ------------------------------------------------------------ Rasa's process, as Bousla runs it
+ACTION_RESULTS = [
+    {"events": [{"event": "slot", "name": "language", "value": "ary"}], "responses": []},
+    {"events": [], "responses": [{"response": "utter_greet"}, {"text": "salam"}]},
+    {"events": "not a list", "responses": []},
+    {"events": [{"name": "language"}], "responses": []},  # an event without its type
+    {"events": [], "responses": "nope"},
+]
+
+
+@pytest.mark.parametrize("result", ACTION_RESULTS)
+def test_action_results_are_validated_as_rasa_validates_them(result):
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.ops import rasa_tuning
+
+    rasa_own = RemoteAction._validate_action_result
+    action = RemoteAction("action_detect_language", None)
+    try:
+        try:
+            expected = rasa_own(action, result)
+        except ValidationError as error:
+            expected = ("invalid", error.message)
+        rasa_tuning.validate_action_results_with_one_validator()
+        try:
+            ours = action._validate_action_result(result)
+        except ValidationError as error:
+            ours = ("invalid", error.message)
+    finally:
+        RemoteAction._validate_action_result = rasa_own
+    assert ours == expected
