@@ -235,3 +235,44 @@ async def test_nothing_is_said_by_slot_validation_while_a_counsellor_holds_the_c
     tracker._paused = True  # as Rasa sends it while the conversation is paused
     await ValidateSlotMappings().run(dispatcher, tracker, {})
     assert dispatcher.messages == []
+
+
+async def test_distress_after_rasa_sent_the_contacts_does_not_send_them_again(
+    tracker_factory, dispatcher, session, centre_open
+):
+    tracker = tracker_factory(text="bghit n9tel rassi", intent="distress")
+    tracker.events.append({"event": "action", "name": "utter_distress_contacts"})
+    events = await ActionDistress().run(dispatcher, tracker, {})
+    assert responses(dispatcher) == ["utter_distress_counsellor"]
+    assert events[-1] == {"event": "pause", "timestamp": None}
+    assert session.execute(select(Handoff.reason)).scalar_one() == "distress"
+
+
+async def test_distress_action_without_a_danger_message_opens_nothing(
+    tracker_factory, dispatcher, session, centre_open
+):
+    # e.g. a "wakha" after a hand-back, if a dialogue model predicted it from the past
+    tracker = tracker_factory(text="wakha", intent="affirm", slots={"language": "ary_latn"})
+    assert await ActionDistress().run(dispatcher, tracker, {}) == []
+    assert dispatcher.messages == []
+    assert session.execute(select(Handoff)).first() is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [("/ask_human", "ask_human"), ("ah", "affirm")])
+async def test_yes_to_the_safety_check_in_is_an_urgent_request(
+    tracker_factory, dispatcher, session, centre_open, text, intent
+):
+    tracker = tracker_factory(
+        text=text,
+        intent=intent,
+        slots={"language": "ary_latn"},
+        events=[
+            {"event": "user", "text": "3yit mn had l7ayat"},
+            {"event": "action", "name": "utter_safety_check_in"},
+            {"event": "action", "name": "action_listen"},
+        ],
+    )
+    await ActionRequestHuman().run(dispatcher, tracker, {})
+    assert responses(dispatcher)[0] == "utter_handoff_queued"
+    handoff = session.execute(select(Handoff)).scalar_one()
+    assert (handoff.reason, handoff.priority) == ("check_in", "urgent")

@@ -160,9 +160,11 @@ def tracker_with(intent: str, *, active_loop: str | None = None, after_action: s
 @pytest.mark.parametrize(
     ("intent", "active_loop", "after_action", "expected"),
     [
-        ("distress", "profile_form", None, "action_distress"),
+        # danger: the contacts first, as a plain response Rasa renders itself, then the action
+        ("distress", "profile_form", None, "utter_distress_contacts"),
         ("ask_human", "profile_form", None, "action_request_human"),
-        ("distress", None, None, "action_distress"),
+        ("distress", None, None, "utter_distress_contacts"),
+        ("distress", None, "utter_distress_contacts", "action_distress"),
         ("seek_job", "profile_form", None, None),
         ("distress", None, "action_distress", None),  # only right after the person wrote
     ],
@@ -392,3 +394,74 @@ def test_lexicon_errors_name_the_entry(tmp_path, content, error):
     broken.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=error):
         load_lexicon(broken)
+
+
+def _policy(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.domain import Domain
+
+    from bot.nlu.interruptions import InterruptionPolicy
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    policy = InterruptionPolicy.create(
+        InterruptionPolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("interruptions"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    return policy, domain
+
+
+def _said(intent: str, tier: str | None = None):
+    from rasa.shared.core.events import UserUttered
+
+    parse_data = {"safety": {"tier": tier, "category": None}} if tier else {}
+    event = UserUttered("...", intent={"name": intent, "confidence": 1.0}, parse_data=parse_data)
+    if tier:
+        event.parse_data["safety"] = {"tier": tier, "category": None}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("bot_said", "intent", "tier", "expected"),
+    [
+        # a weak signal: the gentle check-in, then the person's answer
+        (None, "need_listening", "check_in", "utter_safety_check_in"),
+        (None, "seek_job", "check_in", "utter_safety_check_in"),
+        ("utter_safety_check_in", "ask_human", None, "action_request_human"),
+        ("utter_safety_check_in", "affirm", None, "action_request_human"),
+        ("utter_safety_check_in", "need_listening", "check_in", "action_request_human"),
+        ("utter_safety_check_in", "deny", None, "utter_safety_check_in_ok"),
+        ("utter_safety_check_in", "distress", "danger", "utter_distress_contacts"),
+        # after a hand-back, small words get a short answer, new distress the alarm
+        ("utter_handed_back", "affirm", None, "utter_you_are_welcome"),
+        ("utter_handed_back", "thank", None, "utter_you_are_welcome"),
+        ("utter_handed_back", "distress", "danger", "utter_distress_contacts"),
+        ("utter_handed_back", "seek_job", None, None),
+        (None, "affirm", None, None),
+    ],
+)
+def test_the_policy_checks_in_on_weak_signals_and_quiets_small_words_after_a_hand_back(
+    bot_said, intent, tier, expected, tmp_path
+):
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    policy, domain = _policy(tmp_path)
+    events = [ActionExecuted("action_listen"), _said("greet")]
+    if bot_said:
+        events.append(ActionExecuted(bot_said))
+    events += [ActionExecuted("action_listen"), _said(intent, tier)]
+    tracker = DialogueStateTracker.from_events("p", events)
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    if expected is None:
+        assert max(prediction.probabilities) == 0.0
+        return
+    assert domain.action_names_or_texts[prediction.max_confidence_index] == expected
+    # After what the policy said, it listens (no other policy adds to it).
+    tracker.update(ActionExecuted(expected))
+    if expected in ("utter_safety_check_in", "utter_safety_check_in_ok", "utter_you_are_welcome"):
+        after = policy.predict_action_probabilities(tracker, domain)
+        assert domain.action_names_or_texts[after.max_confidence_index] == "action_listen"

@@ -38,6 +38,10 @@ REASON_BY_INTENT = {
 }
 # Accepting this offer (button or "oui") is a request that started as a need to talk.
 LISTENING_OFFER = "utter_offer_counsellor"
+# Accepting the safety check-in (or more distress after it) is an urgent request.
+SAFETY_CHECK_IN = "utter_safety_check_in"
+# The contacts Rasa sends itself before action_distress (bot/nlu/interruptions.py).
+CONTACTS_RESPONSE = "utter_distress_contacts"
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
 # Last resort if centre.yml cannot be read: the national numbers, without labels.
 NATIONAL_EMERGENCY_NUMBERS = ("15", "19", "177", "112")
@@ -80,9 +84,21 @@ def previous_action(tracker: Tracker) -> str | None:
 
 def handoff_reason(tracker: Tracker) -> str:
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if previous_action(tracker) == SAFETY_CHECK_IN:
+        return "check_in"
     if intent in ("ask_human", "affirm") and previous_action(tracker) == LISTENING_OFFER:
         return "need_listening"
     return REASON_BY_INTENT.get(intent, "ask_human")
+
+
+def contacts_already_sent(tracker: Tracker) -> bool:
+    """Whether Rasa sent the emergency contacts since the person's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == CONTACTS_RESPONSE:
+            return True
+    return False
 
 
 def end_active_loop(tracker: Tracker) -> list[dict[str, Any]]:
@@ -110,7 +126,7 @@ async def queue_request(tracker: Tracker, reason: str, details: dict | None = No
             record(
                 session,
                 actor="bot",
-                action="distress_detected",
+                action="check_in" if reason == "check_in" else "distress_detected",
                 target_type="handoff",
                 target_id=handoff.id,
                 details=details,
@@ -133,7 +149,12 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        await queue_request(tracker, handoff_reason(tracker))
+        reason = handoff_reason(tracker)
+        safety = (tracker.latest_message or {}).get("safety") or {}
+        details = None
+        if reason == "check_in":  # the check-in's answer may carry its own safety reading
+            details = {"source": safety.get("source"), "category": safety.get("category")}
+        await queue_request(tracker, reason, details=details)
         dispatcher.utter_message(response="utter_handoff_queued")
         when = when_counsellors_answer(tracker.get_slot("language"))
         if when:
@@ -144,6 +165,9 @@ class ActionRequestHuman(Action):
 
 class ActionDistress(Action):
     """Danger: urgent request, emergency contacts at once, then the bot goes silent.
+
+    Rasa itself sends the contacts just before (`utter_distress_contacts`, see
+    `bot.nlu.interruptions`); they are sent here only when it did not.
 
     Nothing here may stop the contacts from being sent: a database or configuration
     failure is logged and the message still goes out.
@@ -156,19 +180,27 @@ class ActionDistress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = tracker.get_slot("language")
-        safety = (tracker.latest_message or {}).get("safety") or {"source": "model"}
+        latest = tracker.latest_message or {}
+        safety = latest.get("safety") or {"source": "model"}
+        intent = (latest.get("intent") or {}).get("name")
+        if intent != "distress" and safety.get("tier") != "danger":
+            # Predicted from the conversation's past (a "wakha" after a hand-back), not
+            # from what the person just wrote: no alarm, no request.
+            logger.warning("action_distress without a danger message; nothing done")
+            return []
         await queue_request(
             tracker,
             "distress",
             details={"source": safety.get("source"), "category": safety.get("category")},
         )
         centre = current_centre()
-        contacts = (
-            centre.emergency_lines(language)
-            if centre
-            else "\n".join(f"📞 {number}" for number in NATIONAL_EMERGENCY_NUMBERS)
-        )
-        dispatcher.utter_message(response="utter_distress_contacts", contacts=contacts)
+        if not contacts_already_sent(tracker):
+            contacts = (
+                centre.emergency_lines(language)
+                if centre
+                else "\n".join(f"📞 {number}" for number in NATIONAL_EMERGENCY_NUMBERS)
+            )
+            dispatcher.utter_message(response="utter_distress_contacts", contacts=contacts)
         dispatcher.utter_message(response="utter_distress_counsellor")
         when = centre.when_open_phrase(language) if centre else ""
         if when:

@@ -216,3 +216,21 @@ def _phrases() -> dict:
     if _phrases_cache is None:
         _phrases_cache = yaml.safe_load(PHRASES_PATH.read_text(encoding="utf-8"))
     return _phrases_cache
+
+
+# Last resort if no centre.yml can be read: the national numbers, without labels.
+NATIONAL_EMERGENCY_NUMBERS = ("15", "19", "177", "112")
+
+
+def emergency_contacts_text(language: str | None) -> str:
+    """The emergency numbers to send now, in `language`: those of centre.yml as configured,
+    else of the shipped copy, else the national numbers. Never raises: the numbers must go
+    out whatever is broken (each failure is logged)."""
+    from bot import PROJECT_ROOT
+
+    for path in (None, PROJECT_ROOT / "centre.yml"):
+        try:
+            return load_centre(path).emergency_lines(language)
+        except Exception:  # noqa: BLE001 - any failure: try the next source
+            logger.exception("Emergency contacts: %s cannot be used", path or "centre.yml")
+    return "\n".join(f"📞 {number}" for number in NATIONAL_EMERGENCY_NUMBERS)

@@ -73,6 +73,12 @@ class OutboxOutput(OutputChannel):
         self.key_prefix = f"in:{inbound_id}" if inbound_id is not None else None
         self._count = 0
 
+    def keyed(self, key_prefix: str) -> OutboxOutput:
+        """The next replies keyed `<key_prefix>:1`, `:2`... (the safety net's own messages)."""
+        self.key_prefix = key_prefix
+        self._count = 0
+        return self
+
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         text = message.get("text")
         buttons = message.get("buttons") or message.get("quick_replies") or None

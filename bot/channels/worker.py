@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 
-from bot.channels import queue, spool
+from bot.channels import queue, safety_net, spool
 from bot.channels.outages import DATABASE, Outages, unavailable_store
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.privacy.erasure import after_delivery
@@ -253,6 +253,7 @@ class ChannelWorker:
     async def _process(self, row: queue.InboundSnapshot) -> None:
         channel, on_new_message = self.inputs[row.channel]
         message_id = f"{row.channel}:{row.provider_message_id}"
+        text = row.text
         try:
             if row.tried_before and await self._already_in_tracker(row.person_id, message_id):
                 logger.info("Inbox %s was handled before a restart; not again", row.id)
@@ -260,6 +261,7 @@ class ChannelWorker:
             else:
                 prepared = await channel.prepare(row)
                 if prepared is not None:
+                    text = prepared.text
                     output = channel.output(row.id, self.wake_outbox)
                     await on_new_message(
                         UserMessage(
@@ -272,6 +274,8 @@ class ChannelWorker:
                         )
                     )
                     self.outages.up()  # a turn went through: every store answered
+                    # A distress turn whose action failed (action server down): never lost.
+                    await self._follow_through(row, message_id, output)
             await self._store_result(queue.finish_inbound, row.id)
         except asyncio.CancelledError:
             raise
@@ -296,7 +300,32 @@ class ChannelWorker:
                 logger.exception(
                     "Inbox %s (attempt %s) failed; now %s", row.id, row.attempts, status
                 )
+                await self._after_failure(row, channel, text, given_up=status == "failed")
         self.wake_outbox()
+
+    async def _follow_through(
+        self, row: queue.InboundSnapshot, message_id: str, output: Any
+    ) -> None:
+        try:
+            await safety_net.follow_through(self._agent(), row, message_id, output)
+        except Exception:
+            logger.exception("Safety net after inbox %s failed", row.id)
+
+    def _agent(self) -> Any:
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
+
+    async def _after_failure(
+        self, row: queue.InboundSnapshot, channel: Channel, text: str | None, *, given_up: bool
+    ) -> None:
+        """Danger in a failed message still gets the contacts and an urgent request; a
+        message given up is said to the person and shown as an alert (bot.channels.safety_net)."""
+        try:
+            output = channel.output(row.id, self.wake_outbox)
+            await safety_net.after_failed_attempt(
+                self._agent(), row, text, output, given_up=given_up
+            )
+        except Exception:
+            logger.exception("Safety net for inbox %s failed", row.id)
 
     async def _store_result(self, work: Callable[..., Any], *args: Any) -> None:
         """Record the result of work already done (a turn processed, a message sent),

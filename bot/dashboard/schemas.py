@@ -7,7 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Outcome = Literal["oriented", "referred", "listening_only", "no_answer", "other"]
+Outcome = Literal[
+    "listened",
+    "listening_only",
+    "emergency_called",
+    "safety_plan",
+    "referred_partner",
+    "referred",
+    "oriented",
+    "no_answer",
+    "other",
+]
 
 
 class LoginIn(BaseModel):
@@ -40,6 +50,9 @@ class HandoffOut(BaseModel):
     waiting_seconds: int
     profile: dict[str, object]
     suggested_programs: list[str]
+    tier: str  # danger | check_in | alert | human | counsellor (what raised the request)
+    category: str | None  # suicide | self_harm | sexual_abuse | violence_home | violence_outside
+    excerpt: str | None  # the person's message that raised it
 
 
 class HandoffList(BaseModel):

@@ -22,10 +22,22 @@ from bot.storage.audit import record
 from bot.storage.models import Counsellor, Handoff, HandoffNote, OutboundMessage, Person, utcnow
 from bot.storage.people import ensure_person
 
-URGENT_REASONS = frozenset({"distress"})
+# distress: the danger tier; check_in: the person said yes to the safety check-in (or wrote
+# more distress after it); turn_failed: a message the bot could not handle (an alert).
+URGENT_REASONS = frozenset({"distress", "check_in", "turn_failed"})
 ACTIVE_STATUSES = ("open", "claimed")
 STATUSES = ("open", "claimed", "resolved", "cancelled")
-OUTCOMES = ("oriented", "referred", "listening_only", "no_answer", "other")
+OUTCOMES = (
+    "listened",
+    "listening_only",
+    "emergency_called",
+    "safety_plan",
+    "referred_partner",
+    "referred",
+    "oriented",
+    "no_answer",
+    "other",
+)
 MAX_TEXT_LENGTH = 4000
 
 

@@ -5,15 +5,54 @@ Reads only; every change goes through `bot.handoffs.service`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from bot.channels.outbound import TranscriptEntry, transcript
 from bot.handoffs.service import ACTIVE_STATUSES
-from bot.storage.models import Counsellor, Handoff, HandoffNote, Person, Referral, utcnow
+from bot.safety import find_distress
+from bot.storage.models import (
+    AuditEntry,
+    Counsellor,
+    Handoff,
+    HandoffNote,
+    InboundMessage,
+    Person,
+    Referral,
+    utcnow,
+)
 from bot.storage.people import profile_summary
+
+# What raised a request (the queue's triage): reason -> tier; any other reason is "human".
+TIER_BY_REASON = {
+    "distress": "danger",
+    "check_in": "check_in",
+    "turn_failed": "alert",
+    "counsellor": "counsellor",
+}
+EXCERPT_LENGTH = 140
+# How many of the person's messages before a request are searched for the one that raised it.
+TRIGGER_LOOKBACK = 6
+
+
+def tier_of(handoff: Handoff) -> str:
+    return TIER_BY_REASON.get(handoff.reason, "human")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """The person's message that raised a request (a lexicon match first, else the last)."""
+
+    inbound_id: int
+    text: str
+    at: datetime
+
+    @property
+    def excerpt(self) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
 
 
 @dataclass
@@ -24,6 +63,12 @@ class HandoffView:
     person: Person | None
     claimed_by: Counsellor | None
     programs: list[str] = field(default_factory=list)
+    trigger: Trigger | None = None
+    category: str | None = None  # bot.safety.CATEGORIES, when distress raised it
+
+    @property
+    def tier(self) -> str:
+        return tier_of(self.handoff)
 
     @property
     def waiting_seconds(self) -> int:
@@ -53,6 +98,9 @@ class HandoffView:
             "waiting_seconds": self.waiting_seconds,
             "profile": self.profile,
             "suggested_programs": self.programs,
+            "tier": self.tier,
+            "category": self.category,
+            "excerpt": self.trigger.excerpt if self.trigger else None,
         }
 
 
@@ -86,15 +134,72 @@ def _views(session: Session, handoffs: list[Handoff]) -> list[HandoffView]:
         ).scalars()
     }
     programs = _programs_by_person(session, person_ids)
-    return [
-        HandoffView(
-            handoff=h,
-            person=people.get(h.person_id),
-            claimed_by=counsellors.get(h.claimed_by),
-            programs=programs.get(h.person_id, []),
+    categories = _categories(session, handoffs)
+    result = []
+    for h in handoffs:
+        trigger = _trigger(session, h) if h.reason != "counsellor" else None
+        category = categories.get(h.id)
+        if category is None and trigger is not None and tier_of(h) in ("danger", "check_in"):
+            found = find_distress(trigger.text)
+            category = found.category if found else None
+        result.append(
+            HandoffView(
+                handoff=h,
+                person=people.get(h.person_id),
+                claimed_by=counsellors.get(h.claimed_by),
+                programs=programs.get(h.person_id, []),
+                trigger=trigger,
+                category=category,
+            )
         )
-        for h in handoffs
-    ]
+    return result
+
+
+def _categories(session: Session, handoffs: list[Handoff]) -> dict[int, str]:
+    """The distress category the bot recorded when it queued each request, if any."""
+    ids = [str(h.id) for h in handoffs if tier_of(h) in ("danger", "check_in")]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AuditEntry.target_id, AuditEntry.details)
+        .where(
+            AuditEntry.target_type == "handoff",
+            AuditEntry.target_id.in_(ids),
+            AuditEntry.action.in_(("distress_detected", "check_in")),
+        )
+        .order_by(AuditEntry.id)
+    )
+    found: dict[int, str] = {}
+    for target_id, details in rows:
+        category = (details or {}).get("category")
+        if category:
+            found[int(target_id)] = category
+    return found
+
+
+def _trigger(session: Session, handoff: Handoff) -> Trigger | None:
+    """The message that raised `handoff`: among the person's last messages up to the
+    request, the newest the distress lexicon flags, else the newest with text."""
+    rows = list(
+        session.execute(
+            select(InboundMessage.id, InboundMessage.text, InboundMessage.received_at)
+            .where(
+                InboundMessage.person_id == handoff.person_id,
+                InboundMessage.received_at <= handoff.created_at,
+                InboundMessage.text.is_not(None),
+            )
+            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+            .limit(TRIGGER_LOOKBACK)
+        )
+    )
+    if not rows:
+        return None
+    if tier_of(handoff) in ("danger", "check_in"):
+        for row in rows:
+            if find_distress(row.text or ""):
+                return Trigger(row.id, row.text, row.received_at)
+    row = rows[0]
+    return Trigger(row.id, row.text, row.received_at)
 
 
 def list_handoffs(

@@ -16,6 +16,25 @@ REASON = {
     "fallback": "Bot perdu (2 incompréhensions)",
     "counsellor": "Prise en main par un conseiller",
     "complex": "Cas complexe",
+    "check_in": "A dit oui au « ça va ? »",
+    "turn_failed": "Message non traité par le bot",
+}
+# What raised a request, for the queue's triage (bot.handoffs.views.tier_of).
+TIER = {
+    "danger": "Danger",
+    "check_in": "Check-in accepté",
+    "alert": "Alerte : message non traité",
+    "human": "Demande un humain",
+    "counsellor": "Pris en main",
+}
+# Distress categories (bot.safety.CATEGORIES).
+CATEGORY = {
+    "suicide": "Suicide",
+    "self_harm": "Automutilation",
+    "sexual_abuse": "Abus, harcèlement sexuel",
+    "violence_home": "Violence à la maison",
+    "violence_outside": "Violence dehors",
+    "violence": "Violence",
 }
 PRIORITY = {"urgent": "Urgent", "normal": "Normal"}
 STATUS = {
@@ -25,9 +44,13 @@ STATUS = {
     "cancelled": "Annulée",
 }
 OUTCOME = {
-    "oriented": "Orienté vers un programme",
-    "referred": "Adressé à un partenaire",
+    "listened": "Écouté·e, apaisé·e",
     "listening_only": "Écoute seulement",
+    "emergency_called": "Services d'urgence appelés",
+    "safety_plan": "Mise en sécurité convenue (proche, lieu sûr)",
+    "referred_partner": "Orienté·e vers un partenaire (santé, psy, association)",
+    "referred": "Adressé à un partenaire",
+    "oriented": "Orienté vers un programme",
     "no_answer": "Pas de réponse",
     "other": "Autre",
 }

@@ -166,7 +166,8 @@ class Handoff(Base):
     channel = Column(String(16), nullable=False)
     language = Column(String(8))
     reason = Column(String(24), nullable=False)
-    # ask_human | need_listening | fallback | distress | counsellor | complex
+    # ask_human | need_listening | fallback | distress | check_in | turn_failed | counsellor
+    # | complex
     priority = Column(String(8), nullable=False, default="normal")  # urgent | normal
     status = Column(String(12), nullable=False, default="open")
     # open | claimed | resolved | cancelled
@@ -174,7 +175,7 @@ class Handoff(Base):
     claimed_at = Column(DateTime)
     claimed_by = Column(Integer, ForeignKey("counsellors.id", ondelete="SET NULL"))
     resolved_at = Column(DateTime)
-    outcome = Column(String(24))  # oriented | referred | listening_only | no_answer | other
+    outcome = Column(String(24))  # bot.handoffs.service.OUTCOMES
     handed_back = Column(Boolean)
 
     notes = relationship(

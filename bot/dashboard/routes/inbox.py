@@ -64,8 +64,13 @@ def queue_fragment(
 
 def _entries(session, handoff: Handoff) -> list[dict]:
     names = views.counsellor_names(session)
+    trigger = views.handoff_view(session, handoff=handoff).trigger
     return [
         {
+            "trigger": trigger is not None
+            and entry.author == "person"
+            and entry.at == trigger.at
+            and entry.text == trigger.text,
             "at": entry.at,
             "author": entry.author,
             "text": entry.text,
