@@ -7,17 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Outcome = Literal[
-    "listened",
-    "listening_only",
-    "emergency_called",
-    "safety_plan",
-    "referred_partner",
-    "referred",
-    "oriented",
-    "no_answer",
-    "other",
-]
+from bot.handoffs.service import OUTCOMES
+
+# The outcomes a request can be closed with (bot/handoffs/service.py says which).
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 
 
 class LoginIn(BaseModel):

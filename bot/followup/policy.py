@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.followup.answers import ANSWER_INTENT, outcome_of
-from bot.nlu.chosen_action import ChosenActionPolicy
+from bot.nlu.chosen_action import ChosenActionPolicy, action_before_latest_message
 
 ASK_ACTION = "action_followup_ask"
 ANSWER_ACTION = "action_followup_answer"
@@ -71,16 +70,6 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
 def bot_action_before_latest_message(tracker: DialogueStateTracker) -> str | None:
     """The last action the bot ran before the person's latest message (a new session
     in between, when the answer comes a day later, does not count)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and isinstance(event, ActionExecuted):
-            if event.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
-                continue
-            return event.action_name
-        elif seen_user and isinstance(event, SessionStarted):
-            continue
-    return None
+    return action_before_latest_message(
+        tracker, ignored=(ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME)
+    )

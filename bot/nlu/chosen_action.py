@@ -8,13 +8,34 @@ message; the subclass's priority decides between such policies and the RulePolic
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+
+def action_before_latest_message(
+    tracker: DialogueStateTracker, ignored: Collection[str] = (ACTION_LISTEN_NAME,)
+) -> str | None:
+    """The last action the bot ran before the person's latest message, leaving out the
+    `ignored` ones (listening, by default); None when the bot ran none in that turn."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and isinstance(event, ActionExecuted):
+            name = event.action_name
+            if name and name not in ignored:
+                return name
+    return None
 
 
 class ChosenActionPolicy(Policy):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.language.small_words import (
@@ -43,7 +43,7 @@ from bot.language.small_words import (
     is_small_word,
     item_number,
 )
-from bot.nlu.chosen_action import ChosenActionPolicy
+from bot.nlu.chosen_action import ChosenActionPolicy, action_before_latest_message
 from bot.orientation.goals import GOAL_BY_INTENT, said_goal
 
 logger = logging.getLogger(__name__)
@@ -122,17 +122,7 @@ NAMES = _Names()
 
 def previous_bot_action(tracker: DialogueStateTracker) -> str | None:
     """The last action the bot ran before the person's latest message."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and isinstance(event, ActionExecuted):
-            name = event.action_name
-            if name and name not in HOUSEKEEPING:
-                return name
-    return None
+    return action_before_latest_message(tracker, ignored=HOUSEKEEPING)
 
 
 def slot_before_message(tracker: DialogueStateTracker, name: str):

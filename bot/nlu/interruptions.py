@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.nlu.chosen_action import ChosenActionPolicy
+from bot.nlu.chosen_action import ChosenActionPolicy, action_before_latest_message
 
 # intent -> action that must follow it, whatever the dialogue state
 INTERRUPTIONS = {
@@ -48,23 +47,6 @@ def safety_tier(tracker: DialogueStateTracker) -> str | None:
     message = tracker.latest_message
     safety = (message.parse_data.get("safety") if message else None) or {}
     return safety.get("tier")
-
-
-def action_before_latest_message(tracker: DialogueStateTracker) -> str | None:
-    """The last action the bot ran before the person's latest message."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            if seen_user:
-                return None
-            seen_user = True
-        elif (
-            seen_user
-            and isinstance(event, ActionExecuted)
-            and event.action_name != ACTION_LISTEN_NAME
-        ):
-            return event.action_name
-    return None
 
 
 @DefaultV1Recipe.register(
