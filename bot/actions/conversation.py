@@ -33,6 +33,7 @@ from bot.actions.programs import (
     PROGRAM_LISTS_SHOWN,
     current_catalog,
     language_of,
+    say_which_programme,
     show_program_list,
     store_referrals,
 )
@@ -128,20 +129,8 @@ class ActionProgramQuestion(Action):
         events = forget_captured_answer(tracker)
         program_id = self.program_id(tracker, catalog)
         program = catalog.get(program_id) if program_id else None
-        if program is None:
-            shown = [catalog.get(i) for i in tracker.get_slot("shown_programs") or []]
-            shown = [p for p in shown if p is not None]
-            if program_id is None and shown:  # "comment postuler ?" after a list
-                buttons = [
-                    {
-                        "title": p.name.get(language),
-                        "payload": f'/program_details{{"program_id":"{p.id}"}}',
-                    }
-                    for p in shown
-                ]
-                dispatcher.utter_message(response="utter_program_which", buttons=buttons)
-            else:
-                dispatcher.utter_message(response="utter_program_unknown")
+        if program is None:  # "comment postuler ?" after a list: which one?
+            say_which_programme(dispatcher, tracker, catalog, program_id, "program_details")
             return events
         slots = {k: v for k, v in tracker.slots.items() if v is not None}
         for event in events:

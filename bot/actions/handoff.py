@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 from bot import PROJECT_ROOT
 from bot.actions.tracker import channel_of
 from bot.centre import Centre, CentreConfigError, load_centre
-from bot.handoffs.service import cancel_waiting_handoff, request_handoff
-from bot.storage.audit import record
+from bot.handoffs.service import cancel_waiting_handoff, request_from_bot
 from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)
@@ -115,23 +114,14 @@ async def queue_request(tracker: Tracker, reason: str, details: dict | None = No
     """Queue (or join) the person's request; returns the handoff id, None if it failed."""
 
     def work(session: Session) -> int:
-        handoff = request_handoff(
+        return request_from_bot(
             session,
             person_id=tracker.sender_id,
             channel=channel_of(tracker),
             language=tracker.get_slot("language"),
             reason=reason,
+            details=details or None,
         )
-        if details:
-            record(
-                session,
-                actor="bot",
-                action="check_in" if reason == "check_in" else "distress_detected",
-                target_type="handoff",
-                target_id=handoff.id,
-                details=details,
-            )
-        return handoff.id
 
     try:
         return await in_session(work)

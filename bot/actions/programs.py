@@ -358,6 +358,28 @@ def program_named_in(text: str, catalog: Catalog) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def say_which_programme(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    catalog: Catalog,
+    program_id: str | None,
+    intent: str,
+) -> None:
+    """No programme to answer about: "which one?" with the programmes of the last list as
+    buttons (`/<intent>{"program_id": ...}`), or "I don't know that one"."""
+    language = language_of(tracker)
+    shown = [catalog.get(i) for i in tracker.get_slot("shown_programs") or []]
+    shown = [p for p in shown if p is not None]
+    if program_id is None and shown:  # "comment postuler ?" typed after suggestions
+        buttons = [
+            {"title": p.name.get(language), "payload": f'/{intent}{{"program_id":"{p.id}"}}'}
+            for p in shown
+        ]
+        dispatcher.utter_message(response="utter_program_which", buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_program_unknown")
+
+
 class ProgramInformation(Action, ABC):
     """Shared by "plus d'infos" and "comment postuler": find the programme, answer, record."""
 
@@ -387,19 +409,7 @@ class ProgramInformation(Action, ABC):
         program_id = self.program_id(tracker, catalog)
         program = catalog.get(program_id) if program_id else None
         if program is None:
-            shown = [catalog.get(i) for i in tracker.get_slot("shown_programs") or []]
-            shown = [p for p in shown if p is not None]
-            if program_id is None and shown:  # "comment postuler ?" typed after suggestions
-                buttons = [
-                    {
-                        "title": p.name.get(language),
-                        "payload": f'/{self.intent}{{"program_id":"{p.id}"}}',
-                    }
-                    for p in shown
-                ]
-                dispatcher.utter_message(response="utter_program_which", buttons=buttons)
-            else:
-                dispatcher.utter_message(response="utter_program_unknown")
+            say_which_programme(dispatcher, tracker, catalog, program_id, self.intent)
             return []
 
         dispatcher.utter_message(response=self.response, **program_variables(program, language))

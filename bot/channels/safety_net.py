@@ -36,10 +36,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.centre.config import emergency_contacts_text
-from bot.handoffs.service import request_handoff
+from bot.handoffs.service import request_from_bot
 from bot.language import detect
 from bot.safety import DANGER, assess
-from bot.storage.audit import record
 from bot.storage.db import in_session
 
 logger = logging.getLogger(__name__)
@@ -69,18 +68,14 @@ async def _queue_urgent(
     person_id: str, channel: str, language: str | None, reason: str, details: dict
 ) -> int | None:
     def work(session: Any) -> int:
-        handoff = request_handoff(
-            session, person_id=person_id, channel=channel, language=language, reason=reason
-        )
-        record(
+        return request_from_bot(
             session,
-            actor="bot",
-            action="distress_detected" if reason == "distress" else reason,
-            target_type="handoff",
-            target_id=handoff.id,
+            person_id=person_id,
+            channel=channel,
+            language=language,
+            reason=reason,
             details=details,
         )
-        return handoff.id
 
     try:
         return await in_session(work)

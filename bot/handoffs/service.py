@@ -112,6 +112,33 @@ def request_handoff(
     return handoff
 
 
+def request_from_bot(
+    session: Session,
+    *,
+    person_id: str,
+    channel: str,
+    language: str | None,
+    reason: str,
+    details: dict | None = None,
+) -> int:
+    """The bot queues (or joins) the person's request; with `details` (the distress
+    category and what found it), the audit log says why: `distress_detected`, `check_in`,
+    `turn_failed`... Returns the request's id."""
+    handoff = request_handoff(
+        session, person_id=person_id, channel=channel, language=language, reason=reason
+    )
+    if details is not None:
+        record(
+            session,
+            actor="bot",
+            action="distress_detected" if reason == "distress" else reason,
+            target_type="handoff",
+            target_id=handoff.id,
+            details=details,
+        )
+    return handoff.id
+
+
 def cancel_waiting_handoff(session: Session, *, person_id: str) -> Handoff | None:
     """Cancel the person's request if nobody has taken it yet; urgent ones stay queued.
 

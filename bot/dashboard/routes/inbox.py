@@ -62,24 +62,30 @@ def queue_fragment(
     return render(request, "_queue_rows.html", _queue_context(session, status))
 
 
+def transcript_entry(entry, names: dict, trigger=None) -> dict:
+    """One line of a transcript page: who wrote what, when, whether it reads as distress
+    and whether it is the message that raised the request (`trigger`)."""
+    return {
+        "trigger": trigger is not None
+        and entry.author == "person"
+        and entry.at == trigger.at
+        and entry.text == trigger.text,
+        "at": entry.at,
+        "author": entry.author,
+        "text": entry.text,
+        "media": entry.media,
+        "buttons": entry.buttons,
+        "status": entry.status,
+        "counsellor": names.get(entry.counsellor_id) if entry.counsellor_id else None,
+        "flagged": entry.author == "person" and find_distress(entry.text or "") is not None,
+    }
+
+
 def _entries(session, handoff: Handoff) -> list[dict]:
     names = views.counsellor_names(session)
     trigger = views.handoff_view(session, handoff=handoff).trigger
     return [
-        {
-            "trigger": trigger is not None
-            and entry.author == "person"
-            and entry.at == trigger.at
-            and entry.text == trigger.text,
-            "at": entry.at,
-            "author": entry.author,
-            "text": entry.text,
-            "media": entry.media,
-            "buttons": entry.buttons,
-            "status": entry.status,
-            "counsellor": names.get(entry.counsellor_id) if entry.counsellor_id else None,
-            "flagged": entry.author == "person" and find_distress(entry.text or "") is not None,
-        }
+        transcript_entry(entry, names, trigger)
         for entry in views.conversation(session, handoff=handoff)
     ]
 

@@ -8,10 +8,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.channels.outbound import transcript
 from bot.dashboard.deps import CsrfUser, PageUser, PersonId, RasaDep, SessionDep
-from bot.dashboard.routes.inbox import DELIVERY
+from bot.dashboard.routes.inbox import DELIVERY, transcript_entry
 from bot.dashboard.templating import render
 from bot.handoffs import service, views
-from bot.safety import find_distress
 from bot.storage.audit import record
 from bot.storage.models import Person
 
@@ -58,16 +57,7 @@ def person_page(
     )
     names = views.counsellor_names(session)
     entries = [
-        {
-            "at": entry.at,
-            "author": entry.author,
-            "text": entry.text,
-            "media": entry.media,
-            "buttons": entry.buttons,
-            "status": entry.status,
-            "counsellor": names.get(entry.counsellor_id) if entry.counsellor_id else None,
-            "flagged": entry.author == "person" and find_distress(entry.text or "") is not None,
-        }
+        transcript_entry(entry, names)
         for entry in transcript(session, person_id=person.id)[-TRANSCRIPT_LIMIT:]
     ]
     active = service.active_handoff(session, person_id=person.id)

@@ -173,21 +173,14 @@ async def drive(stack, starter: StarterBot | None, twilio, turns: int, long: int
         # REST, answering in turn: starter bot, then Bousla.
         for index in range(turns):
             person = index // len(BOUSLA_MESSAGES)
+            rounds = [("Bousla REST", stack.rasa_url, "rest", BOUSLA_MESSAGES)]
             if starter:
+                rounds.insert(0, ("starter REST", starter.url, "starter", STARTER_MESSAGES))
+            for label, url, prefix, messages in rounds:
                 seconds, _ = await rest_turn(
-                    client,
-                    starter.url,
-                    f"starter-{run}-{person}",
-                    STARTER_MESSAGES[index % len(STARTER_MESSAGES)],
+                    client, url, f"{prefix}-{run}-{person}", messages[index % len(messages)]
                 )
-                figures["starter REST"].append(seconds)
-            seconds, _ = await rest_turn(
-                client,
-                stack.rasa_url,
-                f"rest-{run}-{person}",
-                BOUSLA_MESSAGES[index % len(BOUSLA_MESSAGES)],
-            )
-            figures["Bousla REST"].append(seconds)
+                figures[label].append(seconds)
 
         # WhatsApp, each turn paired with the same turn over REST in another conversation.
         whatsapp_url = f"{stack.rasa_url}/webhooks/whatsapp/webhook"

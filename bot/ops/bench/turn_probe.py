@@ -60,6 +60,21 @@ def _time_async(owner: type, name: str, part: str) -> None:
     setattr(owner, name, timed)
 
 
+def _time_sync(owner: Any, name: str, part: str) -> None:
+    """Time `owner.name` (a method, or a module's function)."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        begun = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _record(part, time.perf_counter() - begun)
+
+    setattr(owner, name, timed)
+
+
 def install() -> None:
     """Put the timers in place (before Rasa loads the model and the stores)."""
     from rasa.core import processor as processor_module
@@ -135,26 +150,5 @@ def install() -> None:
 
     GraphNode.__call__ = call_node
 
-    copy = DialogueStateTracker.copy
-
-    @functools.wraps(copy)
-    def timed_copy(self):
-        begun = time.perf_counter()
-        try:
-            return copy(self)
-        finally:
-            _record("tracker copy before an action", time.perf_counter() - begun)
-
-    DialogueStateTracker.copy = timed_copy
-
-    erasure_check = rasa_stores.erasure_confirmed
-
-    @functools.wraps(erasure_check)
-    def timed_erasure_check(events):
-        begun = time.perf_counter()
-        try:
-            return erasure_check(events)
-        finally:
-            _record("Bousla hook: erasure check on save", time.perf_counter() - begun)
-
-    rasa_stores.erasure_confirmed = timed_erasure_check
+    _time_sync(DialogueStateTracker, "copy", "tracker copy before an action")
+    _time_sync(rasa_stores, "erasure_confirmed", "Bousla hook: erasure check on save")
