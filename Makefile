@@ -47,6 +47,7 @@ lint: setup
 
 bench: setup
 	$(BOUSLA) bench rest
+	$(BOUSLA) bench turn
 	$(BOUSLA) bench channels
 	$(BOUSLA) bench language
 	$(BOUSLA) bench conversations
