@@ -34,30 +34,19 @@ def _record(part: str, seconds: float, **extra: Any) -> None:
 
 
 def _time_async(owner: type, name: str, part: str) -> None:
+    """Time the coroutine method `owner.name` (a static one stays static)."""
     static = isinstance(owner.__dict__.get(name), staticmethod)
-    original = getattr(owner, name)
-    if static:
-
-        @functools.wraps(original)
-        async def timed_static(*args, **kwargs):
-            begun = time.perf_counter()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                _record(part, time.perf_counter() - begun)
-
-        setattr(owner, name, staticmethod(timed_static))
-        return
+    original = getattr(owner, name)  # a static method comes back as a plain function
 
     @functools.wraps(original)
-    async def timed(self, *args, **kwargs):
+    async def timed(*args, **kwargs):
         begun = time.perf_counter()
         try:
-            return await original(self, *args, **kwargs)
+            return await original(*args, **kwargs)
         finally:
             _record(part, time.perf_counter() - begun)
 
-    setattr(owner, name, timed)
+    setattr(owner, name, staticmethod(timed) if static else timed)
 
 
 def _time_sync(owner: Any, name: str, part: str) -> None:
