@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.catalog.schema import Program
 from bot.language import fold as fold_text
@@ -55,6 +56,7 @@ def words(text: str) -> list[str]:
     return fold(text).split()
 
 
+@lru_cache(maxsize=16384)
 def skeleton(word: str) -> str:
     """An Arabizi / French spelling skeleton: "intila9a", "intelaka" -> "antalaka"."""
     return fold_text(word, "name_skeleton")
@@ -71,7 +73,8 @@ def _same_word(text_word: str, name_word: str) -> bool:
     )
 
 
-def _without_prefix(word: str) -> list[str]:
+@lru_cache(maxsize=16384)
+def _without_prefix(word: str) -> tuple[str, ...]:
     """The word, then the word without each glued prefix it may carry."""
     found = [word]
     prefixes = _ARABIC_PREFIXES if _ARABIC.search(word) else _LATIN_PREFIXES
@@ -79,7 +82,7 @@ def _without_prefix(word: str) -> list[str]:
     for prefix in prefixes:
         if word.startswith(prefix) and len(word) - len(prefix) >= minimum:
             found.append(word[len(prefix) :])
-    return found
+    return tuple(found)
 
 
 def _name_words(name: str) -> tuple[str, ...]:
@@ -160,8 +163,54 @@ def program_names(program: Program) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class _NameIndex:
+    """A catalogue's names (longest first) and, by the keys of their first word (the
+    word, and its skeleton when skeletons compare), the positions of those names."""
+
+    entries: tuple[NameEntry, ...]
+    by_first_word: dict[str, tuple[int, ...]]
+
+
+def _word_keys(word: str) -> tuple[str, ...]:
+    """Keys under which `_same_word` can find `word`: itself, and its skeleton."""
+    if len(word) >= _SKELETON_MIN and not _ARABIC.search(word):
+        return (word, "~" + skeleton(word))
+    return (word,)
+
+
+# The index of the last catalogues seen: folding every name costs more than a turn's NLU,
+# and the catalogue changes only when staff edit it (a new snapshot, new objects).
+_INDEXES: dict[tuple[int, ...], tuple[tuple[Program, ...], _NameIndex]] = {}
+_INDEXES_KEPT = 8
+
+
+def _name_index(programs: Iterable[Program]) -> _NameIndex:
+    """Built once per catalogue snapshot (the cache holds the programmes, so the ids in
+    its key stay theirs)."""
+    programs = tuple(programs)
+    key = tuple(map(id, programs))
+    cached = _INDEXES.get(key)
+    if cached is not None:
+        return cached[1]
+    entries = _name_entries(programs)
+    by_first_word: dict[str, list[int]] = {}
+    for position, entry in enumerate(entries):
+        for word_key in _word_keys(entry.words[0]):
+            by_first_word.setdefault(word_key, []).append(position)
+    index = _NameIndex(entries, {k: tuple(v) for k, v in by_first_word.items()})
+    while len(_INDEXES) >= _INDEXES_KEPT:
+        _INDEXES.pop(next(iter(_INDEXES)), None)
+    _INDEXES[key] = (programs, index)
+    return index
+
+
 def name_entries(programs: Iterable[Program]) -> tuple[NameEntry, ...]:
     """The names of the catalogue, longest first, deduplicated per programme."""
+    return _name_index(programs).entries
+
+
+def _name_entries(programs: tuple[Program, ...]) -> tuple[NameEntry, ...]:
     entries: dict[tuple[str, tuple[str, ...]], NameEntry] = {}
     for program in programs:
         # Spellings of an ambiguous alias are ambiguous too ("awrash", "ourach" for "awrach").
@@ -228,25 +277,33 @@ def find_mentions(text: str, programs: Iterable[Program]) -> list[Mention]:
     text_words = words(text)
     if not text_words:
         return []
-    entries = name_entries(programs)
+    index = _name_index(programs)
+    # (name position, start) of every name whose first word may stand at `start`, in the
+    # order of a scan of all names (longest first) at every start.
+    candidates = sorted(
+        {
+            (position, start)
+            for start, text_word in enumerate(text_words)
+            for variant in _without_prefix(text_word)
+            for word_key in _word_keys(variant)
+            for position in index.by_first_word.get(word_key, ())
+        }
+    )
     taken: set[int] = set()
     found: list[tuple[Mention, NameEntry]] = []
-    for entry in entries:  # longest names first
-        for start in range(len(text_words)):
-            if any(index in taken for index in range(start, start + len(entry.words))):
-                continue
-            end = _match_at(text_words, start, entry)
-            if end is None:
-                continue
-            found.append((Mention(entry.program_id, start, end, " ".join(entry.words)), entry))
-            taken.update(range(start, end))
+    for position, start in candidates:
+        entry = index.entries[position]
+        if any(i in taken for i in range(start, start + len(entry.words))):
+            continue
+        end = _match_at(text_words, start, entry)
+        if end is None:
+            continue
+        found.append((Mention(entry.program_id, start, end, " ".join(entry.words)), entry))
+        taken.update(range(start, end))
     mentions = []
     for mention, entry in found:
         others = {
-            index
-            for other, _ in found
-            if other is not mention
-            for index in range(other.start, other.end)
+            i for other, _ in found if other is not mention for i in range(other.start, other.end)
         }
         if entry.needs_context and not _is_named(
             text, text_words, mention.start, mention.end, others
