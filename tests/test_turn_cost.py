@@ -242,6 +242,34 @@ async def test_a_long_conversation_is_read_as_its_last_turns_on_top_of_its_state
     assert kept <= 3 + 2  # older states are deleted as the window moves on
 
 
+async def test_the_worker_reads_back_the_tracker_of_its_turn_without_the_database(
+    database_url,
+):
+    """The safety net's check after a delivery-worker turn takes the tracker as saved;
+    other turns (REST) are not kept, and a tracker is handed out once."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    from bot.storage.rasa_stores import TrackerStore, tracker_saved_after_turn
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    store = FailSafeTrackerStore(TrackerStore(domain=domain))
+    for sender, metadata in (("worker-turn", {"inbound_id": 7}), ("rest-turn", {})):
+        tracker = await store.retrieve(sender) or store.init_tracker(sender)
+        tracker.update(UserUttered("salam", message_id="whatsapp:SM1", metadata=metadata))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+
+    assert tracker_saved_after_turn(store, "worker-turn", "whatsapp:SM2") is None  # another turn
+    tracker = await store.retrieve("worker-turn")
+    tracker.update(UserUttered("wakha", message_id="whatsapp:SM2", metadata={"inbound_id": 8}))
+    await store.save(tracker)
+    kept = tracker_saved_after_turn(store, "worker-turn", "whatsapp:SM2")
+    assert kept is tracker and kept.latest_message.text == "wakha"
+    assert tracker_saved_after_turn(store, "worker-turn", "whatsapp:SM2") is None  # once
+    assert tracker_saved_after_turn(store, "rest-turn", "whatsapp:SM1") is None
+
+
 # ------------------------------------------------------------ Rasa's process, as Bousla runs it
 ACTION_RESULTS = [
     {"events": [{"event": "slot", "name": "language", "value": "ary"}], "responses": []},

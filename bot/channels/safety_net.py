@@ -40,6 +40,7 @@ from bot.handoffs.service import request_from_bot
 from bot.language import detect
 from bot.safety import DANGER, assess
 from bot.storage.db import in_session
+from bot.storage.rasa_stores import tracker_saved_after_turn
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ async def follow_through(agent: Any, row: Any, message_id: str, output: Any) -> 
     sign that `action_distress` ran); if not, do here what it would have done."""
     if agent is None or agent.tracker_store is None:
         return
-    tracker = await agent.tracker_store.retrieve(row.person_id)
+    tracker = tracker_saved_after_turn(agent.tracker_store, row.person_id, message_id)
+    if tracker is None:
+        tracker = await agent.tracker_store.retrieve(row.person_id)
     if tracker is None:
         return
     parse_data, after = _events_after(tracker, message_id)

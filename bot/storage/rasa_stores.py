@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ from bot.storage.redis_url import RedisUnavailable, check_redis
 from bot.storage.turn_states import TURN_STATES, create_table
 
 logger = logging.getLogger(__name__)
+
+# Trackers kept for the delivery worker's check after a turn: more than the turns one
+# replica runs at once (the worker's `max_concurrent`).
+JUST_SAVED_KEPT = 256
 
 
 class TrackerStore(SQLTrackerStore):
@@ -60,6 +65,27 @@ class TrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.window_turns = settings.tracker_window_turns
         create_table(self.engine)
+        # The trackers of the last turns the delivery worker sent, as saved, for its
+        # check right after the turn (bot.channels.safety_net): no second read of them.
+        self._just_saved: OrderedDict[str, DialogueStateTracker] = OrderedDict()
+
+    def just_saved(self, sender_id: str, message_id: str) -> DialogueStateTracker | None:
+        """The tracker saved at the end of the turn of `message_id` (taken: asked once),
+        or None if this store did not save that turn last."""
+        tracker = self._just_saved.pop(sender_id, None)
+        latest = tracker.latest_message if tracker is not None else None
+        if latest is None or latest.message_id != message_id:
+            return None
+        return tracker
+
+    def _keep_for_worker(self, tracker: DialogueStateTracker) -> None:
+        latest = tracker.latest_message
+        if latest is None or not (latest.metadata or {}).get("inbound_id"):
+            return  # not a turn of the delivery worker (REST, the dashboard...)
+        self._just_saved[tracker.sender_id] = tracker
+        self._just_saved.move_to_end(tracker.sender_id)
+        while len(self._just_saved) > JUST_SAVED_KEPT:
+            self._just_saved.popitem(last=False)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's last turns on top of its state before them; the whole
@@ -139,6 +165,7 @@ class TrackerStore(SQLTrackerStore):
                     )
             session.commit()
         tracker.bousla_stored_events = len(tracker.events)
+        self._keep_for_worker(tracker)
 
     def _event_row(self, sender_id: str, event: Event) -> Any:
         """A row of Rasa's `events` table, as SQLTrackerStore.save writes it."""
@@ -217,6 +244,16 @@ class LockStoreFromSettings(LockStore):
             use_ssl=redis_url.startswith("rediss://"),
             key_prefix="bousla",
         )
+
+
+def tracker_saved_after_turn(
+    store: Any, sender_id: str, message_id: str
+) -> DialogueStateTracker | None:
+    """The tracker Bousla's store saved at the end of the turn of `message_id`, through
+    the wrappers Rasa puts around it (`TrackerStore.just_saved`); None if there is none."""
+    while store is not None and not isinstance(store, TrackerStore):
+        store = getattr(store, "_tracker_store", None)
+    return store.just_saved(sender_id, message_id) if store is not None else None
 
 
 def fail_loudly(agent: Any) -> None:
