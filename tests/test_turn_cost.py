@@ -302,3 +302,112 @@ def test_action_results_are_validated_as_rasa_validates_them(result):
     finally:
         RemoteAction._validate_action_result = rasa_own
     assert ours == expected
+
+
+def test_event_types_resolve_as_rasa_resolves_them(monkeypatch):
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    from bot.ops import rasa_tuning
+
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    rasa_tuning.resolve_event_types_from_a_table()
+    for _ in range(2):  # looked up, then taken from the table
+        for cls in all_subclasses(Event):
+            if getattr(cls, "type_name", None):
+                first = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
+                assert Event.resolve_by_type(cls.type_name) is first
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no such event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no such event")
+    events = [UserUttered("salam"), ActionExecuted("action_listen"), SlotSet("age", 19)]
+    assert Event.from_parameters(events[2].as_dict()) == events[2]
+
+
+async def test_calls_to_the_action_server_reuse_one_connection(monkeypatch):
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.ops import rasa_tuning
+
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    peers: list = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        body = await request.json()
+        return web.json_response({"events": [], "responses": [{"text": body["next_action"]}]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        await endpoint.request(json={"next_action": "rasa"}, method="post")
+        await endpoint.request(json={"next_action": "rasa"}, method="post")
+        assert len(set(peers)) == 2  # Rasa's own: a connection per call
+
+        rasa_tuning.keep_connections_to_the_action_server()
+        peers.clear()
+        answers = [
+            await endpoint.request(json={"next_action": f"action_{n}"}, method="post")
+            for n in range(3)
+        ]
+        assert [a["responses"][0]["text"] for a in answers] == [
+            "action_0",
+            "action_1",
+            "action_2",
+        ]
+        assert len(peers) == 3 and len(set(peers)) == 1  # one connection, kept
+        await endpoint.session().session.close()
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("window_turns", ["0", "3"])
+async def test_a_tracker_is_read_as_rasa_reads_its_latest_session(
+    database_url, monkeypatch, window_turns
+):
+    """Bousla's store reads the same tracker as Rasa's SQL store (the same events; with a
+    window, the same conversation): the latest session only (a conversation that started
+    again), slots carried over, nothing for a stranger."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+
+    from bot.settings import get_settings
+    from bot.storage.rasa_stores import TrackerStore
+
+    monkeypatch.setenv("BOUSLA_TRACKER_WINDOW_TURNS", window_turns)
+    get_settings.cache_clear()
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    store = TrackerStore(domain=domain)
+    sender = f"sessions-{window_turns}"
+    tracker = store.init_tracker(sender)
+    for session in range(2):
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        if session:
+            tracker.update(SlotSet("language", "ary"))  # carried over
+        for turn in range(5):
+            tracker.update(UserUttered(f"session {session} turn {turn}"))
+            tracker.update(SlotSet("age", 18 + turn))
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+            tracker = await store.retrieve(sender)
+            rasa = await SQLTrackerStore.retrieve(store, sender)
+            if window_turns == "0":
+                assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in rasa.events]
+            else:  # the last turns on top of the state before them: the same conversation
+                assert summary(tracker) | {"last_events": None} == summary(rasa) | {
+                    "last_events": None
+                }
+                last_turns = [e.as_dict() for e in list(tracker.events)[-9:]]
+                assert last_turns == [e.as_dict() for e in list(rasa.events)[-9:]]
+    assert tracker.latest_message.text == "session 1 turn 4"
+    assert not any(e.type_name == "user" and "session 0" in e.text for e in tracker.events)
+    assert await store.retrieve("nobody") is None

@@ -18,7 +18,7 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,20 +90,38 @@ class TrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's last turns on top of its state before them; the whole
         session (Rasa's own reading) while it is shorter than that."""
-        window = None
-        if self.window_turns and self.domain:
-            with self.session_scope() as session:
-                window = self._window(session, sender_id)
-        if window is None:
-            tracker = await super().retrieve(sender_id)
-            cut = None
-        else:
-            cut, events = window
+        if not self.domain:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            window = self._window(session, sender_id) if self.window_turns else None
+            cut, events = window if window else (None, self._session_events(session, sender_id))
+        tracker = None
+        if events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         if tracker is not None:
             tracker.bousla_stored_events = len(tracker.events)
             tracker.bousla_window_cut = cut
         return tracker
+
+    def _session_events(self, session: Session, sender_id: str) -> list[dict]:
+        """The events of the conversation's latest session, as Rasa's `retrieve` reads
+        them (from the latest `session_started` on, by timestamp), without building an
+        ORM object per row: only their JSON is needed."""
+        event = self.SQLEvent
+        session_start = (
+            select(func.max(event.timestamp))
+            .where(event.sender_id == sender_id, event.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            select(event.data)
+            .where(
+                event.sender_id == sender_id,
+                or_(event.timestamp >= session_start, session_start.is_(None)),
+            )
+            .order_by(event.id)
+        ).scalars()
+        return [json.loads(data) for data in rows]
 
     def _window(self, session: Session, sender_id: str) -> tuple[int, list[dict]] | None:
         states = session.execute(
@@ -115,12 +133,11 @@ class TrackerStore(SQLTrackerStore):
         if len(states) <= self.window_turns:
             return None
         cut, state = states[-1]
-        rows = (
-            session.query(self.SQLEvent.type_name, self.SQLEvent.data)
-            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > cut)
+        rows = session.execute(
+            select(self.SQLEvent.type_name, self.SQLEvent.data)
+            .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > cut)
             .order_by(self.SQLEvent.id)
-            .all()
-        )
+        ).all()
         if any(row.type_name == SessionStarted.type_name for row in rows):
             return None  # the session began within the window: it is as short
         return cut, events_for_state(json.loads(state)) + [json.loads(r.data) for r in rows]
