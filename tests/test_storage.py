@@ -11,6 +11,7 @@ from bot.privacy import NOTICE_VERSION, record_notice_shown
 from bot.storage.db import DatabaseUnavailable, check_connection, get_engine, upgrade_database
 from bot.storage.models import Consent, Handoff, InboundMessage, Person
 from bot.storage.people import ensure_person
+from tests.conftest import TEST_DATABASE_URL, requires_postgres
 
 
 def test_migrations_create_every_table_and_are_idempotent(database_url):
@@ -94,3 +95,44 @@ def test_unreachable_database_gives_one_clear_sentence():
     assert "Cannot reach the database postgresql://bousla@127.0.0.1:1/nowhere" in message
     assert "DATABASE_URL" in message
     assert "\n" not in message
+
+
+@requires_postgres
+def test_connections_are_checked_after_sitting_idle_not_before_each_transaction(monkeypatch):
+    """A connection the database dropped (a restart) is replaced before use once it sat
+    idle; one in constant use is not pinged before each transaction: if it died, its next
+    statement fails once and the pool is replaced."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.storage import db
+
+    engine = db.build_engine(TEST_DATABASE_URL)
+
+    def backend() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    def terminate(pid: int) -> None:  # what a restart of the database does to it
+        killer = db.build_engine(TEST_DATABASE_URL)
+        with killer.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.dispose()
+
+    try:
+        pid = backend()
+        assert [backend() for _ in range(3)] == [pid] * 3  # the same connection, kept
+
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # in use a moment ago
+        terminate(pid)
+        with pytest.raises(DBAPIError) as failed:
+            backend()
+        assert failed.value.connection_invalidated
+        replaced = backend()
+        assert replaced != pid
+
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has sat idle
+        terminate(replaced)
+        assert backend() not in (pid, replaced)
+    finally:
+        engine.dispose()

@@ -7,8 +7,10 @@ SQLAlchemy 1.4 is the line Rasa 3.6 requires; it is used 2.0-style (`future=True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -94,14 +96,45 @@ def build_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         future=True,
-        pool_pre_ping=True,  # survive a database restart without failing the next request
         pool_size=5,
         max_overflow=10,
         connect_args={"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {},
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+# SQLAlchemy's `pool_pre_ping` sends `SELECT 1` before every transaction: under load, one
+# round trip more for each of the 5–6 transactions of a WhatsApp message. A connection
+# used less than this long ago is taken as it is; one left idle longer (where a restart
+# of the database shows first) is checked, and replaced if the database has gone. A
+# connection that dies while busy fails its statement once, which makes SQLAlchemy
+# replace the whole pool; the delivery worker retries such work (bot/channels/outages.py).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["bousla_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("bousla_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or in use a moment ago
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        except Exception as error:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise DisconnectionError("the database connection was lost") from error
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
 
 
 @lru_cache(maxsize=4)
