@@ -9,7 +9,16 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bot.channels import enqueue_message, transcript
-from bot.channels.queue import claim_inbound, claim_outbound, finish_inbound, record_inbound
+from bot.channels.queue import (
+    ClaimedInbound,
+    claim_inbound,
+    claim_outbound,
+    enqueue_and_claim,
+    finish_inbound,
+    finish_inbound_and_claim_next,
+    mark_sent,
+    record_inbound,
+)
 from bot.storage.db import session_scope
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
 
@@ -120,3 +129,88 @@ def test_enqueue_is_idempotent_and_splits_long_texts(database_url):
         assert all(len(p.text) <= 1600 for p in parts)
         entries = transcript(session, person_id="p")
         assert [e.author for e in entries] == ["person", "bot", "bot", "bot"]
+
+
+# ------------------------------------------------------------ work started at once
+
+
+def inbound_claimed(person: str, provider_id: str) -> int | None:
+    """A webhook of a worker that can start at once (`ChannelWorker.claim_for()`)."""
+    with session_scope() as session:
+        return record_inbound(
+            session, channel="whatsapp", provider_message_id=provider_id, person_id=person,
+            address="whatsapp:+212600000000", text=provider_id, claim_for=30,
+        )  # fmt: skip
+
+
+def test_a_message_is_claimed_as_it_is_stored_when_its_person_has_nothing_older(database_url):
+    first = inbound_claimed("p", "SM1")
+    assert isinstance(first, ClaimedInbound)
+    assert (first.snapshot.id, first.snapshot.text, first.snapshot.attempts) == (first, "SM1", 1)
+    assert not first.snapshot.tried_before
+    second = inbound_claimed("p", "SM2")  # written before the first one was answered
+    assert second is not None and not isinstance(second, ClaimedInbound)
+    assert inbound_claimed("p", "SM2") is None  # a replayed webhook: nothing new
+    with session_scope() as session:
+        rows = {r.id: r for r in session.query(InboundMessage)}
+        assert (rows[first].status, rows[first].attempts) == ("processing", 1)
+        assert rows[first].lease_until is not None
+        assert (rows[second].status, rows[second].attempts) == ("pending", 0)
+    assert claim_in() == []  # the first one is taken; the second one waits for it
+    with session_scope() as session:
+        following = finish_inbound_and_claim_next(session, first.snapshot, lease_seconds=30)
+    assert following is not None and (following.id, following.text) == (second, "SM2")
+    with session_scope() as session:
+        assert session.get(InboundMessage, first).status == "done"
+        assert session.get(InboundMessage, second).status == "processing"
+        assert finish_inbound_and_claim_next(session, following, lease_seconds=30) is None
+
+
+def test_two_messages_of_one_person_stored_at_once_are_never_both_claimed(database_url):
+    """Two replicas storing the same person's messages at the same moment: one at most
+    is started; the other waits for it (order kept)."""
+
+    def store(results: list, barrier: threading.Barrier, person: str, slot: int) -> None:
+        barrier.wait()
+        results[slot] = inbound_claimed(person, f"SM-{person}-{slot}")
+
+    for round_ in range(8):
+        results: list[int | None] = [None, None]
+        barrier = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=store, args=(results, barrier, f"person-{round_}", slot))
+            for slot in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(r is not None for r in results)
+        assert sum(isinstance(r, ClaimedInbound) for r in results) <= 1
+        started = [r for r in results if isinstance(r, ClaimedInbound)]
+        if started:  # the one started is the older one
+            assert started[0] == min(results)
+
+
+def test_a_reply_is_claimed_as_it_is_queued_and_the_next_one_follows_it(database_url):
+    inbound("p", "SM1")
+    with session_scope() as session:
+        first = enqueue_and_claim(session, claim_for=30, person_id="p", channel="whatsapp",
+                                  text="one", idempotency_key="in:1:1")  # fmt: skip
+    with session_scope() as session:
+        second = enqueue_and_claim(session, claim_for=30, person_id="p", channel="whatsapp",
+                                   text="two", idempotency_key="in:1:2")  # fmt: skip
+        again = enqueue_and_claim(session, claim_for=30, person_id="p", channel="whatsapp",
+                                  text="one", idempotency_key="in:1:1")  # fmt: skip
+    assert first is not None and (first.text, first.address) == ("one", "whatsapp:+2126" + (
+        f"{abs(hash('p')) % 10**8:08d}"))  # fmt: skip
+    assert second is None  # "two" waits for "one", which is on its way
+    assert again is None  # queued before: never claimed twice
+    assert claim_out() == []
+    with session_scope() as session:
+        mark_sent(session, first.id, provider_message_id="SM-one", template=None, commit=False)
+        following = claim_outbound(session, channels=["whatsapp"], limit=1,
+                                   lease_seconds=30, person_id="p")  # fmt: skip
+    assert [(row.text, row.attempts) for row in following] == [("two", 1)]
+    with session_scope() as session:
+        assert session.get(OutboundMessage, first.id).status == "sent"

@@ -454,7 +454,10 @@ async def test_yes_erases_at_the_end_of_the_turn_and_the_last_message_still_leav
         mine = [c for c in claimed if c.person_id == ANNA.person_id]
         assert [(c.id, c.address) for c in mine] == [(confirmation_id, ANNA.address)]
         outcome = worker.SendOutcome(provider_message_id="SM-sent")
-        await worker.in_session(worker._mark_sent, mine[0], outcome)
+        following = await worker.in_session(
+            worker._mark_sent_and_claim_next, mine[0], outcome, lease_seconds=30
+        )
+        assert following is None  # nothing of hers is left to send
     elif status == "sending":
         snapshot = queue.OutboundSnapshot(
             id=confirmation_id, person_id=ANNA.person_id, channel="whatsapp",

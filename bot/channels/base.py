@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.outages import unavailable_store
 from bot.channels.outbound import enqueue_message
-from bot.channels.queue import InboundSnapshot
+from bot.channels.queue import InboundSnapshot, OutboundSnapshot, enqueue_and_claim
 from bot.channels.sending import Sender
 from bot.channels.text import typed_text
 from bot.channels.worker import ChannelWorker, get_worker
@@ -55,21 +55,31 @@ class PreparedMessage:
     metadata: dict[str, Any]
 
 
+class Delivery(Protocol):
+    """What an `OutboxOutput` tells of each reply it queues: the delivery worker of this
+    process (`bot.channels.worker.ChannelWorker`)."""
+
+    def claim_for(self, outbox: bool = False) -> float | None: ...
+
+    def outbox_queued(self, snapshot: OutboundSnapshot | None) -> None: ...
+
+
 class OutboxOutput(OutputChannel):
     """Rasa's replies go to the outbox; the channel's sender delivers them.
 
     Replies to an inbox row get the idempotency keys `in:<inbound id>:<n>`, so
     processing the same row again (after a crash) queues nothing new. Other senders set
-    their own `key_prefix` (a follow-up question: `followup:<id>`).
+    their own `key_prefix` (a follow-up question: `followup:<id>`). With a `delivery`,
+    a reply its worker can send at once is claimed as it is queued, and handed to it.
     """
 
     def __init__(
         self,
         inbound_id: int | None = None,
-        on_enqueued: Callable[[], None] | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self.inbound_id = inbound_id
-        self.on_enqueued = on_enqueued
+        self.delivery = delivery
         self.key_prefix = f"in:{inbound_id}" if inbound_id is not None else None
         self._count = 0
 
@@ -125,17 +135,22 @@ class OutboxOutput(OutputChannel):
             for b in buttons or []
         ]
 
-        await in_session(
-            enqueue_message,
-            person_id=recipient_id,
-            channel=self.name(),
-            text=text,
-            buttons=clean_buttons or None,
-            media=media or None,
-            idempotency_key=key,
-        )
-        if self.on_enqueued:
-            self.on_enqueued()
+        message = {
+            "person_id": recipient_id,
+            "channel": self.name(),
+            "text": text,
+            "buttons": clean_buttons or None,
+            "media": media or None,
+            "idempotency_key": key,
+        }
+        lease = self.delivery.claim_for(outbox=True) if self.delivery else None
+        if lease is None:
+            await in_session(enqueue_message, **message)
+            snapshot = None
+        else:
+            snapshot = await in_session(enqueue_and_claim, claim_for=lease, **message)
+        if self.delivery:
+            self.delivery.outbox_queued(snapshot)
 
 
 class ProviderInput(InputChannel):
@@ -150,6 +165,12 @@ class ProviderInput(InputChannel):
 
     def __init__(self, disabled_reason: str | None = None) -> None:
         self.disabled_reason = disabled_reason
+        self._worker: ChannelWorker | None = None
+
+    @property
+    def worker(self) -> ChannelWorker:
+        """The delivery worker this channel's messages go to (the process's own)."""
+        return self._worker or get_worker()
 
     @property
     def enabled(self) -> bool:
@@ -179,9 +200,7 @@ class ProviderInput(InputChannel):
     def sender(self) -> Sender:
         raise NotImplementedError
 
-    def output(
-        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
-    ) -> OutboxOutput:
+    def output(self, inbound_id: int | None, delivery: Delivery | None) -> OutboxOutput:
         raise NotImplementedError
 
     async def read_text(self, message: InboundSnapshot, metadata: dict[str, Any]) -> str:
@@ -221,7 +240,7 @@ class ProviderInput(InputChannel):
         """For Rasa's HTTP API (e.g. a trigger_intent with output_channel=latest)."""
         if not self.enabled:
             return None
-        return self.output(None, get_worker().wake_outbox)
+        return self.output(None, self.worker)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         channel_blueprint = Blueprint(f"{self.name()}_webhook", __name__)
@@ -249,7 +268,7 @@ class ProviderInput(InputChannel):
                 if store is None:
                     raise
                 # Not persisted, so not acknowledged: the provider sends it again later.
-                get_worker().outages.down(store, error)
+                self.worker.outages.down(store, error)
                 return response.json(
                     {"status": "unavailable", "reason": f"{store} is unavailable"},
                     status=503,
@@ -258,7 +277,7 @@ class ProviderInput(InputChannel):
 
         if self.enabled:
             self.extra_routes(channel_blueprint)
-            worker = get_worker()
+            worker = self._worker = get_worker()
             worker.register(self, on_new_message)
 
             @channel_blueprint.listener("after_server_start")

@@ -39,12 +39,44 @@ def enqueue_message(
     The caller commits; the Rasa server's delivery worker picks the rows up within
     `BOUSLA_CHANNEL_POLL_SECONDS` (at once for bot replies).
     """
+    row, _created = queue_message(
+        session,
+        person_id=person_id,
+        channel=channel,
+        text=text,
+        buttons=buttons,
+        media=media,
+        template=template,
+        author=author,
+        counsellor_id=counsellor_id,
+        handoff_id=handoff_id,
+        idempotency_key=idempotency_key,
+    )
+    return row
+
+
+def queue_message(
+    session: Session,
+    *,
+    person_id: str,
+    channel: str,
+    text: str | None = None,
+    buttons: list[dict] | None = None,
+    media: list[dict] | None = None,
+    template: dict | None = None,
+    author: str = "bot",
+    counsellor_id: int | None = None,
+    handoff_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[OutboundMessage, bool]:
+    """`enqueue_message`, and whether its rows were created now (False: the row queued
+    before under the same idempotency key)."""
     if idempotency_key:
         existing = session.execute(
             select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
         ).scalar_one_or_none()
         if existing is not None:
-            return existing
+            return existing, False
     parts = _parts(channel, text, buttons)
     rows = []
     now = utcnow()
@@ -73,7 +105,7 @@ def enqueue_message(
     for row in rows:
         session.add(row)
         session.flush()  # ids in order: the delivery order of the parts
-    return rows[0]
+    return rows[0], True
 
 
 def _parts(channel: str, text: str | None, buttons: list[dict] | None) -> list[str | None]:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.channels.outbound import queue_message
 from bot.channels.text import MAX_INBOUND_TEXT
 from bot.storage import leases
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
@@ -84,14 +85,17 @@ def _claim_heads(
     lease_seconds: float,
     now: datetime,
     status: str,
+    person_id: str | None = None,
 ) -> list[int]:
-    """Claim, for up to `limit` people, their oldest unfinished row if it is claimable now
-    (a person's rows are handled one at a time, oldest first); the ids won."""
-    heads = (
-        select(func.min(model.id))
-        .where(model.status.in_(unfinished), model.channel.in_(channels))
-        .group_by(model.person_id)
+    """Claim, for up to `limit` people (or only `person_id`), their oldest unfinished row if
+    it is claimable now (a person's rows are handled one at a time, oldest first); the ids
+    won."""
+    heads = select(func.min(model.id)).where(
+        model.status.in_(unfinished), model.channel.in_(channels)
     )
+    if person_id is not None:
+        heads = heads.where(model.person_id == person_id)
+    heads = heads.group_by(model.person_id)
     return leases.claim(
         session,
         model,
@@ -104,6 +108,37 @@ def _claim_heads(
         now=now,
         status=status,
     )
+
+
+def _claim_new_head(
+    session: Session,
+    model: type[InboundMessage] | type[OutboundMessage],
+    row: InboundMessage | OutboundMessage,
+    unfinished: tuple[str, ...],
+    status: str,
+    lease_seconds: float,
+) -> bool:
+    """Claim `row`, just added in this transaction, if no older row of its person is
+    unfinished. The person's row is locked first (PostgreSQL), so that two of their
+    messages stored at once in two replicas are never both taken as the oldest."""
+    session.execute(select(Person.id).where(Person.id == row.person_id).with_for_update())
+    older = session.execute(
+        select(model.id)
+        .where(
+            model.person_id == row.person_id,
+            model.status.in_(unfinished),
+            model.id < row.id,
+            model.channel == row.channel,
+        )
+        .limit(1)
+    ).first()
+    if older is not None:
+        return False
+    row.status = status
+    row.attempts = (row.attempts or 0) + 1
+    row.lease_until = utcnow() + timedelta(seconds=lease_seconds)
+    session.flush()
+    return True
 
 
 # ---------------------------------------------------------------- inbox
@@ -122,6 +157,18 @@ def storable(value: Any) -> Any:
     return value
 
 
+class ClaimedInbound(int):
+    """What `record_inbound` returns for a message claimed in the same transaction: its id,
+    and the snapshot the worker of this process starts on at once."""
+
+    snapshot: InboundSnapshot
+
+    def __new__(cls, snapshot: InboundSnapshot) -> ClaimedInbound:
+        claimed = super().__new__(cls, snapshot.id)
+        claimed.snapshot = snapshot
+        return claimed
+
+
 def record_inbound(
     session: Session,
     *,
@@ -133,10 +180,15 @@ def record_inbound(
     payload: str | None = None,
     media: list[dict] | None = None,
     location: dict | None = None,
+    claim_for: float | None = None,
 ) -> int | None:
     """Persist an incoming message; its id, or None when this provider id was seen before.
 
     Commits. A replayed webhook (same channel and provider message id) changes nothing.
+    With `claim_for` (lease seconds), the message is also claimed in the same transaction
+    when it is its person's oldest unfinished one (the usual case: people wait for the
+    answer), and a `ClaimedInbound` is returned: the caller's worker starts on it at once,
+    with no claim of its own. Otherwise it waits in the inbox to be claimed as usual.
     """
     provider_message_id, person_id, address, text, payload, media, location = storable(
         (provider_message_id, person_id, address, text, payload, media, location)
@@ -160,8 +212,27 @@ def record_inbound(
                 attempts=0,
             )
             session.add(message)
+            session.flush()
+            claimed = claim_for is not None and _claim_new_head(
+                session, InboundMessage, message, INBOX_UNFINISHED, "processing", claim_for
+            )
             session.commit()
-            return message.id
+            if not claimed:
+                return message.id
+            return ClaimedInbound(
+                InboundSnapshot(
+                    id=message.id,
+                    channel=channel,
+                    provider_message_id=provider_message_id,
+                    person_id=person_id,
+                    text=text,
+                    payload=payload,
+                    media=message.media,
+                    location=location,
+                    attempts=message.attempts,
+                    received_at=message.received_at,
+                )
+            )
         except IntegrityError:
             session.rollback()
             duplicate = session.execute(
@@ -179,9 +250,15 @@ def record_inbound(
 
 
 def claim_inbound(
-    session: Session, *, channels: list[str], limit: int, lease_seconds: float
+    session: Session,
+    *,
+    channels: list[str],
+    limit: int,
+    lease_seconds: float,
+    person_id: str | None = None,
 ) -> list[InboundSnapshot]:
-    """Claim up to `limit` inbox rows (one per person, the oldest unfinished); commits."""
+    """Claim up to `limit` inbox rows (one per person, the oldest unfinished; only
+    `person_id`'s if given); commits."""
     now = utcnow()
     claimable = or_(
         InboundMessage.status == "pending",
@@ -197,6 +274,7 @@ def claim_inbound(
         lease_seconds=lease_seconds,
         now=now,
         status="processing",
+        person_id=person_id,
     )
     snapshots = [
         InboundSnapshot(
@@ -223,6 +301,24 @@ def finish_inbound(session: Session, message_id: int) -> None:
         session, InboundMessage, message_id, status="done", processed_at=utcnow(), error=None
     )
     session.commit()
+
+
+def finish_inbound_and_claim_next(
+    session: Session, message: InboundSnapshot, *, lease_seconds: float
+) -> InboundSnapshot | None:
+    """`finish_inbound`, and in the same transaction the claim of the person's next message
+    if one is waiting (written while this one was processed); commits."""
+    leases.release(
+        session, InboundMessage, message.id, status="done", processed_at=utcnow(), error=None
+    )
+    claimed = claim_inbound(
+        session,
+        channels=[message.channel],
+        limit=1,
+        lease_seconds=lease_seconds,
+        person_id=message.person_id,
+    )
+    return claimed[0] if claimed else None
 
 
 def retry_inbound_later(
@@ -293,9 +389,15 @@ _STILL_SENDING = OutboundMessage.status == "sending"
 
 
 def claim_outbound(
-    session: Session, *, channels: list[str], limit: int, lease_seconds: float
+    session: Session,
+    *,
+    channels: list[str],
+    limit: int,
+    lease_seconds: float,
+    person_id: str | None = None,
 ) -> list[OutboundSnapshot]:
-    """Claim up to `limit` outbox rows that are due (one per person, oldest first); commits."""
+    """Claim up to `limit` outbox rows that are due (one per person, oldest first; only
+    `person_id`'s if given); commits."""
     now = utcnow()
     claimable = or_(
         and_(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now),
@@ -311,6 +413,7 @@ def claim_outbound(
         lease_seconds=lease_seconds,
         now=now,
         status="sending",
+        person_id=person_id,
     )
     snapshots = []
     if claimed:
@@ -321,27 +424,57 @@ def claim_outbound(
             .order_by(OutboundMessage.id)
         ).all()
         snapshots = [
-            OutboundSnapshot(
-                id=row.id,
-                person_id=row.person_id,
-                channel=row.channel,
-                address=address,
-                text=row.text,
-                buttons=row.buttons,
-                media=row.media,
-                template=row.template,
-                attempts=row.attempts,
-                created_at=row.created_at,
-                last_inbound_at=last_inbound_at,
-            )
+            _outbound_snapshot(row, address, last_inbound_at)
             for row, address, last_inbound_at in rows
         ]
     session.commit()
     return snapshots
 
 
+def _outbound_snapshot(
+    row: OutboundMessage, address: str | None, last_inbound_at: datetime | None
+) -> OutboundSnapshot:
+    return OutboundSnapshot(
+        id=row.id,
+        person_id=row.person_id,
+        channel=row.channel,
+        address=address,
+        text=row.text,
+        buttons=row.buttons,
+        media=row.media,
+        template=row.template,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        last_inbound_at=last_inbound_at,
+    )
+
+
+def enqueue_and_claim(
+    session: Session, *, claim_for: float, **message: Any
+) -> OutboundSnapshot | None:
+    """`enqueue_message`; when the new row is its person's oldest unfinished one (the
+    person has nothing else on its way), it is claimed in the same transaction and its
+    snapshot returned, for the caller's worker to send at once. Commits."""
+    row, created = queue_message(session, **message)
+    snapshot = None
+    if created and _claim_new_head(
+        session, OutboundMessage, row, OUTBOX_UNFINISHED, "sending", claim_for
+    ):
+        person = session.execute(
+            select(Person.address, Person.last_inbound_at).where(Person.id == row.person_id)
+        ).one()
+        snapshot = _outbound_snapshot(row, person.address, person.last_inbound_at)
+    session.commit()
+    return snapshot
+
+
 def mark_sent(
-    session: Session, message_id: int, *, provider_message_id: str | None, template: dict | None
+    session: Session,
+    message_id: int,
+    *,
+    provider_message_id: str | None,
+    template: dict | None,
+    commit: bool = True,
 ) -> None:
     values: dict = {
         "provider_message_id": provider_message_id,
@@ -353,7 +486,8 @@ def mark_sent(
     if template is not None:
         values["template"] = template
     leases.release(session, OutboundMessage, message_id, **values)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def retry_outbound_later(

@@ -80,14 +80,18 @@ def append(kind: str, arguments: dict[str, Any]) -> None:
 
 async def record(kind: str, **arguments: Any) -> int | None:
     """Store a webhook's message in the inbox; when the database is unavailable, in the
-    spool instead (returns `SPOOLED`). Other errors propagate."""
+    spool instead (returns `SPOOLED`). Other errors propagate.
+
+    `claim_for` (start on the message at once, `bot.channels.queue.record_inbound`) is
+    not kept in the spool: a replayed message waits in the inbox to be claimed."""
     try:
         return await in_session(_replayers[kind], **arguments)
     except Exception as error:
         if unavailable_store(error) != DATABASE:
             raise
+        kept = {name: value for name, value in arguments.items() if name != "claim_for"}
         # Not the database's thread: it may be stuck on the outage.
-        await asyncio.get_running_loop().run_in_executor(None, append, kind, arguments)
+        await asyncio.get_running_loop().run_in_executor(None, append, kind, kept)
         from bot.channels.worker import get_worker
 
         get_worker().outages.down(DATABASE, error)

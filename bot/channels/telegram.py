@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sanic import response
@@ -32,11 +31,10 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels import queue, spool
-from bot.channels.base import OutboxOutput, ProviderInput
+from bot.channels.base import Delivery, OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.channels.text import MAX_TEXT_LENGTH, typed_text
-from bot.channels.worker import get_worker
 from bot.settings import get_settings
 from bot.storage.models import OutboundMessage
 
@@ -103,7 +101,8 @@ def resolve_button(session: Session, person_id: str, data: str | None) -> tuple[
 
 def record_update(session: Session, *, update_id: int, person_id: str, address: str,
                   text: str | None, media: list[dict], location: dict | None,
-                  callback_data: str | None) -> int | None:  # fmt: skip
+                  callback_data: str | None,
+                  claim_for: float | None = None) -> int | None:  # fmt: skip
     payload = None
     if callback_data is not None:
         tapped = resolve_button(session, person_id, callback_data)
@@ -119,6 +118,7 @@ def record_update(session: Session, *, update_id: int, person_id: str, address: 
         payload=payload,
         media=media,
         location=location,
+        claim_for=claim_for,
     )
 
 
@@ -262,10 +262,8 @@ class TelegramInput(ProviderInput):
             )
         return self._sender
 
-    def output(
-        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
-    ) -> OutboxOutput:
-        return TelegramOutput(inbound_id, on_enqueued)
+    def output(self, inbound_id: int | None, delivery: Delivery | None) -> OutboxOutput:
+        return TelegramOutput(inbound_id, delivery)
 
     # ------------------------------------------------------------ webhook
 
@@ -309,12 +307,12 @@ class TelegramInput(ProviderInput):
                 else None
             ),
             callback_data=callback.data if callback else None,
+            claim_for=self.worker.claim_for(),
         )
         if inbound_id is None:
             logger.info("Telegram update %s received again; already in the inbox", update.update_id)
             return response.json({"ok": True})
-        if inbound_id is not spool.SPOOLED:
-            get_worker().wake_inbox()
+        self.worker.inbox_recorded(inbound_id)
         if callback is not None:
             task = asyncio.create_task(self.sender().answer_callback(callback.id))
             self._background.add(task)

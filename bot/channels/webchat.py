@@ -15,7 +15,6 @@ read that conversation, as with any anonymous chat widget.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, response
@@ -25,11 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels import queue, spool
-from bot.channels.base import OutboxOutput, ProviderInput
+from bot.channels.base import Delivery, OutboxOutput, ProviderInput
 from bot.channels.identity import BROWSER_ID, pseudonym
 from bot.channels.sending import Sender, SendOutcome
 from bot.channels.text import MAX_INBOUND_TEXT
-from bot.channels.worker import get_worker
 from bot.privacy.erasure import after_pickup
 from bot.storage.db import in_session
 from bot.storage.models import InboundMessage, OutboundMessage
@@ -134,10 +132,8 @@ class WebchatInput(ProviderInput):
     def sender(self) -> Sender:
         return BrowserPickup()
 
-    def output(
-        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
-    ) -> OutboxOutput:
-        return WebchatOutput(inbound_id, on_enqueued)
+    def output(self, inbound_id: int | None, delivery: Delivery | None) -> OutboxOutput:
+        return WebchatOutput(inbound_id, delivery)
 
     async def webhook(self, request: Request) -> HTTPResponse:
         body = request.json if isinstance(request.json, dict) else {}
@@ -157,9 +153,9 @@ class WebchatInput(ProviderInput):
             address=None,
             text=title if payload else text,
             payload=payload,
+            claim_for=self.worker.claim_for(),
         )
-        if inbound_id is not None and inbound_id is not spool.SPOOLED:
-            get_worker().wake_inbox()
+        self.worker.inbox_recorded(inbound_id)
         return response.json({"ok": True})
 
     def extra_routes(self, blueprint: Blueprint) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -26,11 +25,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels import queue, spool
-from bot.channels.base import OutboxOutput, ProviderInput
+from bot.channels.base import Delivery, OutboxOutput, ProviderInput
 from bot.channels.identity import pseudonym
 from bot.channels.sending import PermanentSendError, Sender, SendOutcome, TransientSendError
 from bot.channels.text import MAX_TEXT_LENGTH, choice_payload, render_choices, typed_text
-from bot.channels.worker import get_worker
 from bot.settings import get_settings
 from bot.storage.db import in_session
 from bot.storage.models import utcnow
@@ -208,10 +206,8 @@ class WhatsAppInput(ProviderInput):
             followup_content_sid=self.followup_content_sid,
         )
 
-    def output(
-        self, inbound_id: int | None, on_enqueued: Callable[[], None] | None
-    ) -> OutboxOutput:
-        return WhatsAppOutput(inbound_id, on_enqueued)
+    def output(self, inbound_id: int | None, delivery: Delivery | None) -> OutboxOutput:
+        return WhatsAppOutput(inbound_id, delivery)
 
     # ------------------------------------------------------------ webhooks
 
@@ -271,11 +267,11 @@ class WhatsAppInput(ProviderInput):
             payload=form.get("ButtonPayload") or None,
             media=media,
             location=location,
+            claim_for=self.worker.claim_for(),
         )
         if inbound_id is None:
             logger.info("WhatsApp message %s received again; already in the inbox", message_sid)
-        elif inbound_id is not spool.SPOOLED:
-            get_worker().wake_inbox()
+        self.worker.inbox_recorded(inbound_id)
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
     def extra_routes(self, blueprint: Blueprint) -> None:

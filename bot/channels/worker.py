@@ -28,7 +28,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
@@ -49,6 +49,8 @@ INBOX_MAX_ATTEMPTS = 5
 # attempt does not count towards INBOX_MAX_ATTEMPTS).
 STORE_RETRY_SECONDS = 3.0
 
+T = TypeVar("T")
+
 
 class Channel(Protocol):
     """What the worker needs of an input channel (`bot.channels.base.ProviderInput`)."""
@@ -58,7 +60,7 @@ class Channel(Protocol):
 
     def sender(self) -> Sender: ...
 
-    def output(self, inbound_id: int | None, on_enqueued: Callable[[], None] | None) -> Any: ...
+    def output(self, inbound_id: int | None, delivery: Any) -> Any: ...
 
     async def prepare(self, message: queue.InboundSnapshot) -> Any: ...
 
@@ -75,6 +77,10 @@ class _Lane:
     handle: Callable[[Any], Awaitable[None]]
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     busy: dict[int, asyncio.Task] = field(default_factory=dict)
+    # Rows may be waiting that nobody started (the lane was full, or a handler failed):
+    # the next row finished wakes the lane to claim them. Otherwise a finished row wakes
+    # nothing: rows written here start at once or follow their person's previous one.
+    backlog: bool = False
 
 
 class ChannelWorker:
@@ -184,6 +190,48 @@ class ChannelWorker:
     def wake_outbox(self) -> None:
         self._threadsafe(self._outbox.wake.set)
 
+    # ------------------------------------------------------------ work started at once
+    # A message stored by a webhook of this process, or a reply queued by a turn of this
+    # process, is claimed in the transaction that stores it when its person has nothing
+    # older unfinished (`queue.record_inbound`, `queue.enqueue_and_claim`): the worker
+    # starts on it at once, without a claim of its own.
+
+    def claim_for(self, outbox: bool = False) -> float | None:
+        """The lease to claim a new row with, if this worker can start on it now; None
+        when the row must wait in its queue (worker stopped, lane full, Rasa not ready)."""
+        lane = self._outbox if outbox else self._inbox
+        if not self.running or self._stopping or self._loop is None:
+            return None
+        try:
+            if asyncio.get_running_loop() is not self._loop:
+                return None
+        except RuntimeError:
+            return None
+        if len(lane.busy) >= self.max_concurrent or not lane.ready():
+            return None
+        return self.lease_seconds
+
+    def inbox_recorded(self, inbound_id: int | None) -> None:
+        """After a webhook stored a message: start on it if it was claimed with
+        `claim_for()`, else wake the inbox (nothing for a message seen before)."""
+        if isinstance(inbound_id, queue.ClaimedInbound):
+            self._start(self._inbox, inbound_id.snapshot)
+        elif inbound_id is not None and inbound_id is not spool.SPOOLED:
+            self.wake_inbox()
+
+    def outbox_queued(self, snapshot: queue.OutboundSnapshot | None) -> None:
+        """After a reply was queued: send it at once if it was claimed, else wake the
+        outbox (it waits behind its person's earlier messages, or for a free slot)."""
+        if snapshot is not None and self.running:
+            self._start(self._outbox, snapshot)
+        else:
+            self.wake_outbox()
+
+    def _start(self, lane: _Lane, row: Any) -> None:
+        task = asyncio.create_task(lane.handle(row))
+        lane.busy[row.id] = task
+        task.add_done_callback(lambda _, rid=row.id: self._done(lane, rid))
+
     def _threadsafe(self, callback: Callable[[], None]) -> None:
         loop = self._loop
         if loop is None:
@@ -207,6 +255,7 @@ class ChannelWorker:
                 lane.wake.clear()
                 claimed = 0
                 free = self.max_concurrent - len(lane.busy)
+                lane.backlog = free <= 0
                 if free > 0 and lane.ready():
                     rows = await in_session(
                         lane.claim,
@@ -222,10 +271,9 @@ class ChannelWorker:
                     if replayed:
                         lane.wake.set()
                     for row in rows:
-                        task = asyncio.create_task(lane.handle(row))
-                        lane.busy[row.id] = task
-                        task.add_done_callback(lambda _, rid=row.id: self._done(lane, rid))
+                        self._start(lane, row)
                 if claimed and claimed == free:
+                    lane.backlog = True  # there may be more
                     continue
                 await self._wait(lane.wake)
             except asyncio.CancelledError:
@@ -237,8 +285,8 @@ class ChannelWorker:
 
     def _done(self, lane: _Lane, row_id: int) -> None:
         lane.busy.pop(row_id, None)
-        # The person's next message (or reply) may be claimable now.
-        lane.wake.set()
+        if lane.backlog:
+            lane.wake.set()
 
     # ------------------------------------------------------------ inbox
 
@@ -262,7 +310,7 @@ class ChannelWorker:
                 prepared = await channel.prepare(row)
                 if prepared is not None:
                     text = prepared.text
-                    output = channel.output(row.id, self.wake_outbox)
+                    output = channel.output(row.id, self)
                     await on_new_message(
                         UserMessage(
                             prepared.text,
@@ -276,10 +324,15 @@ class ChannelWorker:
                     self.outages.up()  # a turn went through: every store answered
                     # A distress turn whose action failed (action server down): never lost.
                     await self._follow_through(row, message_id, output)
-            await self._store_result(queue.finish_inbound, row.id)
+            following = await self._store_result(
+                queue.finish_inbound_and_claim_next, row, lease_seconds=self.lease_seconds
+            )
+            if following is not None:  # the person wrote again meanwhile
+                self._start(self._inbox, following)
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            self._inbox.backlog = True
             store = self._outage(error)
             try:
                 status = await in_session(
@@ -301,7 +354,6 @@ class ChannelWorker:
                     "Inbox %s (attempt %s) failed; now %s", row.id, row.attempts, status
                 )
                 await self._after_failure(row, channel, text, given_up=status == "failed")
-        self.wake_outbox()
 
     async def _follow_through(
         self, row: queue.InboundSnapshot, message_id: str, output: Any
@@ -320,22 +372,21 @@ class ChannelWorker:
         """Danger in a failed message still gets the contacts and an urgent request; a
         message given up is said to the person and shown as an alert (bot.channels.safety_net)."""
         try:
-            output = channel.output(row.id, self.wake_outbox)
+            output = channel.output(row.id, self)
             await safety_net.after_failed_attempt(
                 self._agent(), row, text, output, given_up=given_up
             )
         except Exception:
             logger.exception("Safety net for inbox %s failed", row.id)
 
-    async def _store_result(self, work: Callable[..., Any], *args: Any) -> None:
+    async def _store_result(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Record the result of work already done (a turn processed, a message sent),
         waiting for the database while our lease holds: recording it later than that
         would let another replica do the work again."""
         deadline = asyncio.get_running_loop().time() + self.lease_seconds * 0.8
         while True:
             try:
-                await in_session(work, *args)
-                return
+                return await in_session(work, *args, **kwargs)
             except Exception as error:
                 store = unavailable_store(error)
                 if store is None or asyncio.get_running_loop().time() > deadline:
@@ -365,10 +416,12 @@ class ChannelWorker:
             raise
         except PermanentSendError as error:
             logger.warning("Outbox %s refused by %s: %s", row.id, row.channel, error)
+            self._outbox.backlog = True  # the person's next message, if any
             await in_session(queue.mark_failed, row.id, error=str(error))
             await in_session(_after_delivery, row)
             return
         except Exception as error:
+            self._outbox.backlog = True
             retry_after = error.retry_after if isinstance(error, TransientSendError) else None
             if not isinstance(error, TransientSendError):
                 logger.exception("Outbox %s: unexpected error from %s", row.id, row.channel)
@@ -395,7 +448,11 @@ class ChannelWorker:
             else:
                 await in_session(_after_delivery, row)
             return
-        await self._store_result(_mark_sent, row, outcome)
+        following = await self._store_result(
+            _mark_sent_and_claim_next, row, outcome, lease_seconds=self.lease_seconds
+        )
+        if following is not None:  # the person's next message, in order
+            self._start(self._outbox, following)
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with ±20 % jitter: base, 2×base, 4×base... up to the max."""
@@ -441,11 +498,26 @@ def _after_delivery(session: Any, row: queue.OutboundSnapshot) -> None:
     after_delivery(session, outbound_id=row.id, person_id=row.person_id, channel=row.channel)
 
 
-def _mark_sent(session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome) -> None:
+def _mark_sent_and_claim_next(
+    session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome, *, lease_seconds: float
+) -> queue.OutboundSnapshot | None:
+    """The row sent, and the person's next due message claimed, in one transaction."""
     queue.mark_sent(
-        session, row.id, provider_message_id=outcome.provider_message_id, template=outcome.template
+        session,
+        row.id,
+        provider_message_id=outcome.provider_message_id,
+        template=outcome.template,
+        commit=False,
     )
     _after_delivery(session, row)
+    following = queue.claim_outbound(
+        session,
+        channels=[row.channel],
+        limit=1,
+        lease_seconds=lease_seconds,
+        person_id=row.person_id,
+    )
+    return following[0] if following else None
 
 
 _worker: ChannelWorker | None = None

@@ -54,6 +54,10 @@ class DeliveryWorker(Protocol):
 
     def wake_outbox(self) -> None: ...
 
+    def claim_for(self, outbox: bool = False) -> float | None: ...
+
+    def outbox_queued(self, snapshot: Any) -> None: ...
+
 
 def rasa_agent(worker: DeliveryWorker) -> Any:
     """The Rasa agent of the worker's server, when it is a real, loaded one."""
@@ -179,7 +183,7 @@ class FollowupScheduler:
     async def _ask_in_rasa(self, agent: Any, claim: store.FollowupClaim) -> bool:
         """Run the question in the conversation; False if the person is busy in Rasa."""
         channel, _ = self.worker.inputs[claim.channel]
-        output = channel.output(None, self.worker.wake_outbox)
+        output = channel.output(None, self.worker)
         output.key_prefix = store.key_prefix(claim.id)
         async with agent.lock_store.lock(claim.person_id):
             tracker = await agent.processor.fetch_tracker_and_update_session(

@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 
 from bot.ops.bench.channels import Deliveries
-from bot.ops.bench.stats import percentile, print_rows
+from bot.ops.bench.stats import cpu_ms_per_turn, cpu_seconds_by_kind, percentile, print_rows
 
 # Ten messages a conversation: greeting, goal, consent, the profile form, programme
 # suggestions, then small talk and goodbye; in the three languages.
@@ -503,34 +503,40 @@ def run_benchmark(
                 try:
                     rows += asyncio.run(
                         _measure(stack, twilio, database_url, replicas, conversations, messages,
-                                 rest, say)
+                                 rest, say, postgres.postmaster_pid())
                     )  # fmt: skip
                 finally:
                     stack.stop()
     return rows
 
 
-async def _measure(stack, twilio, database_url, replicas, conversations, messages, rest, say):
+async def _measure(stack, twilio, database_url, replicas, conversations, messages, rest, say,
+                   postmaster: int):  # fmt: skip
     target = Target(stack.rasa_url, twilio, public_url=stack.rasa_url)
     target.attach()
     expected = await calibrate(target, database_url, messages)
     say(f"[{replicas} replica(s)] replies per turn: {dict(sorted(expected.items()))}")
     rows = []
     if rest:
-        load_before = load_average()
+        load_before, cpu_before = load_average(), cpu_seconds_by_kind(postmaster)
         phase = await drive_rest(stack.rasa_url, conversations=conversations, messages=messages)
+        cpu = cpu_ms_per_turn(cpu_before, cpu_seconds_by_kind(postmaster), len(phase.latencies))
         rows.append({**row(replicas, "rest (Rasa's, via nginx)", phase, None),
+                     "cpu_ms_per_turn": cpu.get("all", ""),
                      "load_avg": f"{load_before} → {load_average()}"})  # fmt: skip
-        say(f"[{replicas} replica(s)] REST done in {phase.wall:.0f} s")
-    load_before = load_average()
+        say(f"[{replicas} replica(s)] REST done in {phase.wall:.0f} s; CPU ms per turn: {cpu}")
+    load_before, cpu_before = load_average(), cpu_seconds_by_kind(postmaster)
     phase = await drive_whatsapp(
         target, conversations=conversations, messages=messages, expected=expected
     )
     await asyncio.sleep(1.0)  # the last sends' bookkeeping
+    cpu = cpu_ms_per_turn(cpu_before, cpu_seconds_by_kind(postmaster), len(phase.latencies))
     verdict = verify(database_url, twilio, phase.sent, expected)
     rows.append({**row(replicas, "whatsapp (webhook→Twilio)", phase, verdict),
+                 "cpu_ms_per_turn": cpu.get("all", ""),
                  "load_avg": f"{load_before} → {load_average()}"})  # fmt: skip
-    say(f"[{replicas} replica(s)] WhatsApp done in {phase.wall:.0f} s: {verdict.as_dict()}")
+    say(f"[{replicas} replica(s)] WhatsApp done in {phase.wall:.0f} s: {verdict.as_dict()}; "
+        f"CPU ms per turn: {cpu}")  # fmt: skip
     return rows
 
 

@@ -65,6 +65,10 @@ class PrivatePostgres:
             self._as_postgres = ["runuser", "-u", "postgres", "--"]
         self._initialised = False
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (pg_ctl leaves it running on its own)."""
+        return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+
     @property
     def url(self) -> str:
         return self.database_url("bousla")
