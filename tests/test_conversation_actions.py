@@ -80,6 +80,33 @@ async def test_a_minor_asking_about_forsa_hears_the_age_rule(dispatcher, domain,
     assert "18" in texts
 
 
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("fr", "et Moubadara c'est quoi ?"),  # its note names two programmes to go to
+        ("ary_latn", "w forsa? sm3t 3liha f tiktok"),
+        ("ary_latn", "chno hiya forsa? ana 3andi 17 3am"),
+        ("ary", "شنو هي فرصة؟"),
+    ],
+)
+async def test_an_answer_about_a_closed_programme_names_three_programmes_at_most(
+    dispatcher, domain, database_url, language, text
+):
+    """Issue 16, item 3: the programme, what its note names, then alternatives, three in
+    all; the whole answer within the turn's 600 characters."""
+    from bot.actions.programs import catalog_store
+    from bot.ops.conversations.checks import ProgramNames
+
+    slots = {"age": 17 if "17" in text else 30, "goal": "project", "language": language}
+    tracker = make_tracker(text=text, slots=slots)
+    await ActionProgramQuestion().run(dispatcher, tracker, domain)
+    names = ProgramNames.from_catalog(catalog_store().directory)
+    said = "\n".join(str(v) for m in dispatcher.messages for v in m.values())
+    named = names.program_ids(said)
+    assert 1 <= len(named) <= 3, named
+    assert reply_length(dispatcher, domain, language) <= 600
+
+
 async def test_a_number_means_the_item_of_the_last_list(dispatcher, domain, database_url):
     shown = ["ofppt", "anapec-idmaj", "fondation-zakoura"]
     tracker = make_tracker(text="2", slots={"shown_programs": shown})

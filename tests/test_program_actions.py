@@ -343,3 +343,55 @@ async def test_catalogue_edits_reach_the_next_suggestion_and_broken_edits_keep_t
     assert rem in await suggested_ids()  # the last good catalogue is still served
     status = store.status()
     assert status.serving_previous and status.errors[0].file == f"{rem}.yml"
+
+
+# ------------------------------------------------------------------ the goal in own words
+def said_in_conversation(*messages: tuple[str, str]) -> list[dict]:
+    """User events of the conversation (text, intent), oldest first."""
+    return [
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+        for text, intent in messages
+    ]
+
+
+def test_the_goal_in_own_words_is_what_the_person_said_about_this_goal():
+    events = said_in_conversation(
+        ("salam", "greet"),
+        ("je cherche un travail", "seek_job"),  # an earlier goal: left out
+        ("en fait je veux créer une coopérative de couscous", "start_project"),
+        ("35", "inform"),
+    )
+    tracker = make_tracker(text="oui", slots={"goal": "project"}, events=events)
+    assert programs.goal_words(tracker) == "en fait je veux créer une coopérative de couscous"
+    assert programs.goal_words(make_tracker(slots={"goal": "job"}, events=events)) == (
+        "je cherche un travail"
+    )
+    assert programs.goal_words(make_tracker(slots={}, events=events)) is None
+
+
+async def test_the_sector_said_in_own_words_steers_the_suggestions(dispatcher, catalog_dir):
+    """Khadija answered "sewing" to the sector question; she wants a sewing cooperative:
+    ODCO (creating a cooperative) is among the three shown."""
+    slots = {**PROJECT, "sector": "crafts", "amount": 30_000, "profile_consent": False}
+    events = said_in_conversation(("بغيت ندير تعاونية ديال الخياطة مع الجارات", "start_project"))
+    tracker = make_tracker(text="30000 درهم", slots={**slots, "language": "ary"}, events=events)
+    result = await ActionSuggestPrograms().run(dispatcher, tracker, {})
+    assert "odco-cooperative" in slot_events(result)["shown_programs"]
+
+
+async def test_papers_asked_after_the_list_are_those_of_the_programme_she_came_for(
+    dispatcher, database_url, catalog_dir
+):
+    """Khadija came for a sewing cooperative; after the list, "شنو الوراق؟" (which papers?)
+    is about ODCO, the one programme of the list made for cooperatives. Without such a
+    programme in the list, the question stays "which one?" (test above)."""
+    shown = ["odco-cooperative", "indh-programme-3", "auto-entrepreneur"]
+    events = said_in_conversation(("بغيت ندير تعاونية ديال الخياطة مع الجارات", "start_project"))
+    tracker = make_tracker(
+        text="شنو الوراق؟",
+        intent="how_to_apply",
+        slots={"shown_programs": shown, "goal": "project", "language": "ary"},
+        events=events,
+    )
+    await ActionHowToApply().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["program_id"] == "odco-cooperative"

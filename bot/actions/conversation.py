@@ -33,6 +33,8 @@ from bot.actions.programs import (
     PROGRAM_LISTS_SHOWN,
     current_catalog,
     language_of,
+    profile_of,
+    program_they_came_for,
     say_which_programme,
     show_program_list,
     store_referrals,
@@ -42,7 +44,7 @@ from bot.catalog.names import find_programmes
 from bot.handoffs.service import active_handoff
 from bot.language.small_words import asks_how_to_apply, item_number, says_thanks
 from bot.orientation.goals import said_goal
-from bot.orientation.matching import Profile, describe_for_person
+from bot.orientation.matching import describe_for_person
 from bot.storage.audit import record
 from bot.storage.db import in_session
 
@@ -52,6 +54,8 @@ FOCUS = "program_in_focus"
 HANDOFF_OPEN = "handoff_open"
 TURN_BUDGET = 600  # characters of one bot turn (issue 16, item 3)
 ITEMS_SHOWN = 3  # steps and documents listed in an answer
+NAMED_AT_ONCE = 3  # programmes one answer may name (the one asked about included)
+ALTERNATIVES_NAMED = 2  # open programmes named instead of a closed one
 
 
 def forget_captured_answer(tracker: Tracker) -> list[dict[str, Any]]:
@@ -119,7 +123,9 @@ class ActionProgramQuestion(Action):
         if named:
             return named[0]
         entity = next(tracker.get_latest_entity_values("program_id"), None)
-        return str(entity) if entity else tracker.get_slot(FOCUS)
+        if entity:
+            return str(entity)
+        return tracker.get_slot(FOCUS) or program_they_came_for(tracker, catalog)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -135,7 +141,7 @@ class ActionProgramQuestion(Action):
         slots = {k: v for k, v in tracker.slots.items() if v is not None}
         for event in events:
             slots.pop(event["name"], None)
-        answer = describe_for_person(program, Profile.from_mapping(slots), catalog, None, language)
+        answer = describe_for_person(program, profile_of(tracker, slots), catalog, None, language)
         wants_papers = latest_intent(tracker) == "how_to_apply" or asks_how_to_apply(
             latest_text(tracker)
         )
@@ -171,9 +177,13 @@ class ActionProgramQuestion(Action):
         head: list[tuple[str, dict[str, str]]] = [
             ("utter_program_answer", {"program_name": name, "summary": summary})
         ]
+        # At most NAMED_AT_ONCE programmes in the answer (issue 16, item 3): this one, those
+        # its note already names ("va plutôt vers Réseau Entreprendre ou Alliance..."),
+        # then alternatives up to the limit.
         named = set(find_programmes(answer.status_note or "", [program, *catalog]))
         others = [a.name for a in answer.alternatives if a.id not in named]
-        alternatives = ", ".join(others[:2])  # not those the note already names
+        room = max(0, NAMED_AT_ONCE - 1 - len(named - {program.id}))
+        alternatives = ", ".join(others[: min(room, ALTERNATIVES_NAMED)])
         if answer.status != "open":
             note = {"status_note": answer.status_note or "", "alternatives": alternatives}
             response = (

@@ -30,6 +30,7 @@ from bot.actions.tracker import channel_of
 from bot.catalog import Catalog, CatalogStore, Program
 from bot.language import LANGUAGES
 from bot.language.folding import fold
+from bot.orientation.goals import said_goal
 from bot.orientation.matching import (
     OFFER,
     Profile,
@@ -37,6 +38,7 @@ from bot.orientation.matching import (
     caution_for,
     default_phrasebook,
     match,
+    wished_sectors,
 )
 from bot.settings import get_settings
 from bot.storage.db import in_session
@@ -92,6 +94,51 @@ async def current_catalog() -> Catalog:
 def language_of(tracker: Tracker) -> str:
     language = tracker.get_slot("language")
     return language if language in LANGUAGES else "fr"
+
+
+def goal_words(tracker: Tracker, goal: str | None = None) -> str | None:
+    """What the person wrote about their current goal, in their own words ("bghit ndir
+    ta3awniya dyal lkhyata", "je veux une formation en informatique"): the messages of
+    this conversation that say this goal, joined. The sectors they name steer the ranking
+    (`Profile.goal_text`): a cooperative, a snack, sewing, computing. Messages about an
+    earlier goal (a change of mind) are left out; None when no message says the goal."""
+    goal = goal or tracker.get_slot("goal")
+    if not goal:
+        return None
+    texts: list[str] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            texts = []
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if text and not text.startswith("/") and said_goal(text, intent) == goal:
+            texts.append(text)
+    return "\n".join(texts) or None
+
+
+def profile_of(tracker: Tracker, slots: dict[str, Any] | None = None) -> Profile:
+    """The profile to match: the slots, and the goal in the person's own words."""
+    slots = dict(tracker.slots if slots is None else slots)
+    slots["goal_text"] = goal_words(tracker, slots.get("goal"))
+    return Profile.from_mapping(slots)
+
+
+def program_they_came_for(tracker: Tracker, catalog: Catalog) -> str | None:
+    """After a list, a question that names no programme ("شنو الوراق؟", "which papers?"):
+    the one programme of the list made for what the person said they came for in their
+    own words (a cooperative: ODCO), if exactly one is; else None (ask which one)."""
+    shown = [catalog.get(i) for i in tracker.get_slot("shown_programs") or []]
+    _, own_words = wished_sectors(profile_of(tracker))
+    if not own_words:
+        return None
+    made_for = [
+        program.id
+        for program in shown
+        if program is not None and set(program.eligibility.sectors) & set(own_words)
+    ]
+    return made_for[0] if len(made_for) == 1 else None
 
 
 def why_line(found: ProgramMatch) -> str:
@@ -256,7 +303,7 @@ class ActionSuggestPrograms(Action):
     ) -> list[dict[str, Any]]:
         language = language_of(tracker)
         catalog = await current_catalog()
-        result = match(Profile.from_mapping(tracker.slots), catalog, language, limit=KEPT_OFFERS)
+        result = match(profile_of(tracker), catalog, language, limit=KEPT_OFFERS)
         offers = [option_of(found, language) for found in result.offers]
         near_misses = [
             option_of(found, language) for found in result.near_misses[:KEPT_NEAR_MISSES]
@@ -399,7 +446,7 @@ class ProgramInformation(Action, ABC):
         if tracker.get_slot("program_in_focus"):  # "et on s'inscrit où ?" after an answer
             return tracker.get_slot("program_in_focus")
         shown = tracker.get_slot("shown_programs") or []
-        return shown[0] if len(shown) == 1 else None
+        return shown[0] if len(shown) == 1 else program_they_came_for(tracker, catalog)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

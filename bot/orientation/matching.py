@@ -12,9 +12,12 @@ Plain Python (no Rasa): the action server, the CLI (`bousla match`) and the test
    those to confirm or stale; then by score: fit to the goal (the programme's first goal
    counts most), how many of its rules the person is known to meet (specificity, which is
    how schooling steers: a programme for people without a diploma excludes graduates and
-   ranks first for those it targets), locality (commune > prefecture > region > national)
-   and sector, where the sectors the person named in their own words ("ta3awniya",
-   "khyata", "snack", "informatique": `Profile.goal_text`) count like the sector answer.
+   ranks first for those it targets; a programme made for minors, such as the second-chance
+   school, ranks first for a minor), the money a project holder whose activity runs said
+   they need (programmes that fund that amount first), locality (commune > prefecture >
+   region > national) and sector, where the sectors the person named in their own words
+   ("ta3awniya", "khyata", "snack", "informatique": `Profile.goal_text`, taken from the
+   conversation by `bot.actions.programs.goal_words`) count like the sector answer.
    Programmes for unrelated goals are left out.
 3. Programmes that fail exactly one hard rule, and serve the person's goal (or a related
    one), are near misses: the reply can say what is missing ("il faut avoir au moins 18
@@ -70,6 +73,16 @@ AMOUNT_SIZED = 4
 # A programme made for people without a diploma (an `education_max`, e.g. the apprenticeship
 # programme), for someone it targets: ranks above programmes open to every level.
 EDUCATION_TARGETED = 5
+# A programme made for minors (an age band ending at the age of majority or before, e.g.
+# the second-chance school, 13-18), for a minor: what a counsellor names first for them.
+MAJORITY = 18
+MINOR_TARGETED = 10
+# A project holder whose activity already runs (started, existing) and who said how much
+# money they need is looking for that money: programmes that fund projects (goal
+# `financing`) and whose amount rule, if any, takes this amount rank above those that only
+# help to set up (a status, advice). An idea is prepared first (the youth platform).
+FUNDS_THE_AMOUNT = 8
+RUNNING = ("started", "existing")
 SECTOR_MET = 8
 SECTOR_OTHER = -10
 # The person named the sector in their own words (goal text): a strong sign, e.g. a woman who
@@ -400,6 +413,24 @@ def _specificity_points(
     return points
 
 
+def _minor_points(program: Program, ctx: _Context, age: _Check) -> int:
+    """MINOR_TARGETED when the person is a minor and the programme is made for minors."""
+    age_max = program.eligibility.age_max
+    targeted = age_max is not None and age_max <= MAJORITY
+    minor = ctx.profile.age is not None and ctx.profile.age < MAJORITY
+    return MINOR_TARGETED if targeted and minor and age.outcome == MET else 0
+
+
+def _funding_points(program: Program, ctx: _Context, amount: _Check) -> int:
+    """FUNDS_THE_AMOUNT for a project holder who needs an amount, and a programme that
+    funds projects and takes that amount (see the constant)."""
+    profile = ctx.profile
+    if profile.goal != "project" or not profile.amount or profile.project_stage not in RUNNING:
+        return 0
+    funds = "financing" in program.eligibility.goals
+    return FUNDS_THE_AMOUNT if funds and amount.outcome != FAILED else 0
+
+
 def _schooling_points(program: Program, education: _Check) -> int:
     """EDUCATION_TARGETED when the programme is for people up to a level and the person is."""
     targeted = program.eligibility.education_max is not None
@@ -524,6 +555,8 @@ def evaluate(program: Program, ctx: _Context) -> ProgramMatch | None:
         checks.goal_points
         + _specificity_points(program, ctx, checks.age, checks.others, checks.amount)
         + _schooling_points(program, checks.others[0])
+        + _minor_points(program, ctx, checks.age)
+        + _funding_points(program, ctx, checks.amount)
         + (LOCALITY[checks.locality] if checks.locality else LOCALITY_UNKNOWN)
         + checks.sector_points
         - (CAUTION_PENALTY if caution else 0)

@@ -355,18 +355,32 @@ _SITUATION: Rules = [
         r"(?:ما|لا) ?كنقرا(?:ش)?،? ?(?:و|ولا)? ?(?:ما|لا) ?كنخدم(?:ش)?",
         r"(?:ما|لا) ?كنخدم(?:ش)?،? ?(?:و|ولا)? ?(?:ما|لا) ?كنقرا(?:ش)?",
         r"(?:لا|بلا) قرايه،? ?(?:و|ولا)? ?(?:لا|بلا) خدمه",
-        r"(?:je )?(?:ne )?(?:fais|fait) rien", r"rien",
+        r"(?:je )?(?:ne )?(?:fais|fait) rien",
         r"ma ?kan9rach? (?:w|wla|ou) ma ?(?:kan)?khd[ae]?m(?:ch)?",
         r"ma ?kandir walo", r"ma ?kandir ta ?7aja", r"ما ?كندير والو", r"ما ?كندير حتى حاجه",
-        r"ما ?كنقراش و ?ما ?كنخدمش", r"a la maison", r"f ?dar", r"fdar", r"فالدار",
-        r"gal[e3]s(?: f ?dar)?", r"جالس(?: فالدار)?", r"ka[nm]?g[ae]ls", r"walo", r"والو",
-        r"not_in_school", r"neet")),
+        r"ما ?كنقراش و ?ما ?كنخدمش", r"ما ?خدام[هة]? ما ?والو", r"ma ?khdd?ama? ma ?walo",
+        # just left school (the bac, the collège...): out of school, not yet in work
+        r"(?:je )?viens? d'?(?:avoir|obtenir|finir|terminer|passer) (?:mon |le |ma )?"
+        r"(?:bac|baccalaureat|diplome|college|lycee|formation|etudes)",
+        r"(?:j'?ai )?(?:fini|termine|quitte|arrete) (?:mes etudes|l'?ecole|le lycee|le college)",
+        r"(?:3ad|yallah) (?:jbt|jebt|khdit|dditt?) l?bac", r"(?:عاد|يالاه) (?:جبت|خديت) الباك",
+        r"sallit l?9raya", r"خرجت من القرايه", r"ساليت القرايه", r"not_in_school", r"neet")),
+    # Working on one's own, and what people say of it ("kanbi3 f souk", "كنصلح البيسيات",
+    # "je vends des gâteaux"): before the looser signs of NEET ("f dar", "à la maison"),
+    # since a woman who sells pastries from home works.
     ("self_employed", _words(
         r"(?:a|pour) mon (?:propre )?compte", r"independante?", r"freelance", r"free lance",
-        r"auto[- ]?entrepreneur", r"autoentrepreneur", r"(?:kankhdem|khddam|khdama) 3la rassi",
-        r"3la ras?i", r"على راسي", r"كنخدم على راسي", r"mon propre (?:commerce|business)",
+        r"auto[- ]?entrepreneu(?:r|se)", r"autoentrepreneu(?:r|se)",
+        r"(?:kankhdem|khddam|khdama|khddama) 3la rass?i", r"3la rass?i", r"على راسي",
+        r"كنخدم على راسي", r"mon propre (?:commerce|business)",
         r"j'ai (?:mon|un|une) (?:commerce|atelier|magasin|boutique|entreprise)",
-        r"self_employed", r"patron(?:ne)?")),
+        r"kanbi3", r"kanbe3", r"kanbi3o", r"كنبيع", r"كنبيعو", r"je vends", r"on vend",
+        r"kans?sa?le7", r"كنصلح", r"je repare", r"kansayb(?:e|o|ou)?",
+        r"كنصايب", r"كنصاوب", r"je fabrique", r"self_employed", r"patron(?:ne)?")),
+    # Looser signs of NEET: at home, nothing.
+    ("not_in_school", _words(
+        r"rien", r"a la maison", r"f ?dar", r"fdar", r"فالدار", r"gal[e3]s(?: f ?dar)?",
+        r"gal[e3]a(?: f ?dar)?", r"جالس(?: فالدار)?", r"ka[nm]?g[ae]ls", r"walo", r"والو")),
     ("job_seeker", _words(
         r"chomage", r"chomeu(?:r|se)", r"sans (?:emploi|travail|boulot)",
         r"demandeu(?:r|se) d'?emploi", r"(?:je )?cherche (?:du |un )?(?:travail|emploi|boulot)",
@@ -375,7 +389,7 @@ _SITUATION: Rules = [
         r"kan9l?[e]?b 3la (?:khdma|5edma|khedma)", r"3at[ie]?l", r"mo3att?al",
         r"معطل", r"عاطل", r"بلا خدمه", r"ما ?خدامش", r"ما ?كنخدمش", r"ما ?عنديش خدمه",
         r"ما ?عندي خدمه", r"كنقلب على خدمه", r"(?:je )?(?:ne )?travaille pas",
-        r"pas de (?:travail|boulot)", r"job_seeker")),
+        r"pas de (?:travail|boulot)", r"ما ?خدام[هة]?", r"job_seeker")),
     ("student", _words(
         r"etudiante?", r"eleve", r"lyceen(?:ne)?", r"collegien(?:ne)?", r"stagiaire",
         r"(?:encore |toujours )?a l'?(?:ecole|universite|ofppt|fac)", r"a la fac",
@@ -430,6 +444,8 @@ _SECTOR: Rules = [
     ("food", _words(r"snack", r"restaurant", r"resto", r"cafe", r"patisserie", r"boulangerie",
                     r"cuisine", r"traiteur", r"nourriture", r"alimentaire", r"msemen",
                     r"makla", r"ماكله", r"حلويات", r"7alawiyat", r"7loua", r"food",
+                    r"l?7[ae]lwa", r"l?7lwa", r"ال?حلوه", r"gateaux?", r"halwa", r"couscous",
+                    r"l?keskso", r"l?kesksou", r"كسكس", r"lkhobz", r"خبز", r"pain",
                     r"fast ?food", r"pizza", r"جبن", r"fromage", r"مطعم", r"كوزينه")),
     ("agriculture", _words(r"agri\w*", r"ferme", r"elevage", r"betail", r"poulets?",
                            r"poules?", r"vaches?", r"moutons?", r"chevres?", r"fla7a",

@@ -212,7 +212,7 @@ COMMON_NAME_WORDS = _words(
     reseau deuxieme chance forsa tanya madrasat maison fondation entraide watani ta3awon
     dakhl idmaj insertion modirra l2anchita tassis t3awniya 7rouda ecole entrepreneur tkwin
     generatrices lmodirra l7adina smart dyalek dyali agence banque banques mohammedia
-    minassat dyalna dyalkom dyalha mohamedia
+    minassat dyalna dyalkom dyalha mohamedia diplome
     """
 )
 
