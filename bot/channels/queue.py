@@ -120,8 +120,12 @@ def _claim_new_head(
 ) -> bool:
     """Claim `row`, just added in this transaction, if no older row of its person is
     unfinished. The person's row is locked first (PostgreSQL), so that two of their
-    messages stored at once in two replicas are never both taken as the oldest."""
-    session.execute(select(Person.id).where(Person.id == row.person_id).with_for_update())
+    messages stored at once in two replicas are never both taken as the oldest. (NO KEY
+    UPDATE, the lock an UPDATE of the person takes: a stronger one would wait for, and
+    deadlock with, transactions that merely insert rows referring to the person.)"""
+    session.execute(
+        select(Person.id).where(Person.id == row.person_id).with_for_update(key_share=True)
+    )
     older = session.execute(
         select(model.id)
         .where(

@@ -15,9 +15,13 @@ twice:
   are retried with exponential backoff (configurable, see settings) until the provider
   accepts the message or `BOUSLA_RETRY_GIVE_UP_SECONDS` have passed.
 
-Webhooks and bot replies wake the worker at once; it also polls every
-`BOUSLA_CHANNEL_POLL_SECONDS` for rows written by other processes (counsellors' replies
-from the dashboard).
+A message stored by a webhook of this process, or a reply queued by a turn of this
+process, whose person has nothing older unfinished, is claimed in the transaction that
+stores it and started at once (`claim_for`, `inbox_recorded`, `outbox_queued`); when a
+row is done, its person's next one is claimed in the transaction that records the result.
+Only the rest (a full lane, a failure, a person busy elsewhere) waits for a claim of the
+whole queue: woken by webhooks and replies, and every `BOUSLA_CHANNEL_POLL_SECONDS` for
+rows written by other processes (counsellors' replies from the dashboard).
 """
 
 from __future__ import annotations

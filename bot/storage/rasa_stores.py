@@ -11,8 +11,9 @@ import itertools
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
@@ -24,11 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.privacy.erasure import erase_after_turn, erasure_confirmed, latest_inbound_id
 from bot.settings import get_settings
-from bot.storage.db import build_engine, check_connection, describe_url
+from bot.storage.db import build_engine, check_connection, database_executor, describe_url
 from bot.storage.redis_url import RedisUnavailable, check_redis
 from bot.storage.turn_states import TURN_STATES, create_table
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Trackers kept for the delivery worker's check after a turn: more than the turns one
 # replica runs at once (the worker's `max_concurrent`).
@@ -92,6 +94,9 @@ class TrackerStore(SQLTrackerStore):
         session (Rasa's own reading) while it is shorter than that."""
         if not self.domain:
             return await super().retrieve(sender_id)
+        return await _off_the_event_loop(self._read, sender_id)
+
+    def _read(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             window = self._window(session, sender_id) if self.window_turns else None
             cut, events = window if window else (None, self._session_events(session, sender_id))
@@ -155,6 +160,11 @@ class TrackerStore(SQLTrackerStore):
             )
             return
         await self.stream_events(tracker)
+        await _off_the_event_loop(self._write, tracker)
+        self._keep_for_worker(tracker)
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
+        """The turn's new events, and the state at its end (the window's reading)."""
         stored = getattr(tracker, "bousla_stored_events", None)
         with self.session_scope() as session:
             if stored is None:  # a tracker this store did not read (a new conversation)
@@ -182,7 +192,6 @@ class TrackerStore(SQLTrackerStore):
                     )
             session.commit()
         tracker.bousla_stored_events = len(tracker.events)
-        self._keep_for_worker(tracker)
 
     def _event_row(self, sender_id: str, event: Event) -> Any:
         """A row of Rasa's `events` table, as SQLTrackerStore.save writes it."""
@@ -195,6 +204,14 @@ class TrackerStore(SQLTrackerStore):
             action_name=data.get("name"),
             data=json.dumps(data),
         )
+
+
+async def _off_the_event_loop(work: Callable[..., T], *args: Any) -> T:
+    """Run the tracker store's database work in Bousla's database threads (one for
+    SQLite), as Rasa's own store does not: while a turn waits for the database, the
+    server goes on with the other conversations and answers webhooks. The conversation
+    is locked meanwhile (Rasa's lock store), so nothing else reads or writes it."""
+    return await asyncio.get_running_loop().run_in_executor(database_executor(), work, *args)
 
 
 def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:

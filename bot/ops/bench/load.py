@@ -311,6 +311,8 @@ class Verdict:
     out_of_order: int  # conversations whose replies arrived out of order
     retried_webhooks: int  # webhooks that needed more than one attempt
     duplicate_outbox_attempts: list[int] = dataclasses.field(default_factory=list)
+    # What the webhooks never acknowledged got instead (an HTTP status or the client's error).
+    unacknowledged: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def lost(self) -> int:
@@ -429,6 +431,9 @@ def verify(
         out_of_order=out_of_order,
         retried_webhooks=sum(1 for m in sent if m.attempts > 1),
         duplicate_outbox_attempts=[outbound[oid].attempts for oid in duplicates],
+        unacknowledged=dict(
+            collections.Counter(str(m.statuses[-1]) for m in sent if not m.accepted and m.statuses)
+        ),
     )
 
 
