@@ -299,11 +299,29 @@ def test_mixed_scripts_are_read_word_by_word(text):
         "ma b9itch fahem walo f had dnya",
         "كلشي ظلام",
         "kanlbes kmam twal bach ma ychoufouch",
+        "ce soir je m'en vais, merci pour tout ce que tu as fait",
+        "hadi akher lila, ghadi nmchi w chokran 3la kolchi",
+        "الليلة غادي نمشي، شكرا ليكم على كلشي",
+        "mon oncle m'a dit que c'est notre secret",
     ],
 )
 def test_weak_entries_ask_how_the_person_is(text):
     match = find_distress(text)
     assert match is not None and match.tier == "check_in"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "merci pour tout, je m'en vais m'inscrire demain",  # no night
+        "je pars ce soir",  # no thanks
+        "merci pour tout, bonne nuit",  # no leaving
+        "ghadi nmchi ghda l lformation, chokran 3la kolchi",
+        "c'est notre secret, je prépare une surprise",  # no relative
+    ],
+)
+def test_every_part_of_an_entry_must_be_in_the_message(text):
+    assert find_distress(text) is None
 
 
 def ranking(confidence: float, top: str = "distress") -> list[dict]:

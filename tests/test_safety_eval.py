@@ -101,9 +101,10 @@ def test_a_safety_set_with_a_bad_row_is_refused(tmp_path):
 # ------------------------------------------------------------ the guarantee (real model)
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="issue 15 open: the model trained on all the NLU data of 2026-12-07 (720 new "
-    "everyday examples) catches 194 of 199 distress messages (recall 0.975 < 0.98); the "
-    "safety net's own branch caught 197. Reported, not hidden: an XPASS says it holds again.",
+    reason="issue 15 open: after the fourth round (farewells that thank, gifts, a relative's "
+    "abuse without an abuse word) the model catches 195 of 199 distress messages (recall "
+    "0.9799 < 0.98; 194 before); the safety net's own branch caught 197. Reported, not "
+    "hidden: an XPASS says it holds again.",
     strict=False,
 )
 def test_the_trained_model_meets_the_safety_targets_on_the_evaluation_set(trained_model):

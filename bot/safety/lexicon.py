@@ -139,6 +139,9 @@ class _Phrase:
     text: str
     words: tuple[_Word | None, ...]
     tier: str = DANGER
+    # `a + b + c`: b and c must also be found somewhere in the message (any order, any
+    # distance): a farewell is "je m'en vais" AND "cette nuit" AND "merci pour tout".
+    also: tuple[_Phrase, ...] = ()
 
     @property
     def anchors(self) -> frozenset[str] | None:
@@ -204,7 +207,15 @@ def _normalise_word(script: str, word: str) -> Token | None:
 
 def _parse_phrase(category: str, script: str, text: str, tier: str, where: str) -> _Phrase:
     """A lexicon entry: words in order; `a|b` alternatives; a trailing * any ending;
-    `...` up to MAX_GAP words in between; `=word` (Arabizi): compared on its spelling."""
+    `...` up to MAX_GAP words in between; `=word` (Arabizi): compared on its spelling;
+    ` + `: the parts after it must also be in the message, anywhere."""
+    if " + " in text:
+        first, *others = (part.strip() for part in text.split(" + "))
+        if not first or not all(others):
+            raise ValueError(f"{where}: empty part in {text!r}")
+        main = _parse_phrase(category, script, first, tier, where)
+        also = tuple(_parse_phrase(category, script, part, tier, where) for part in others)
+        return _Phrase(category, script, text, main.words, tier, also)
     raw_words = text.replace("'", " ").replace("’", " ").split()
     words: list[_Word | None] = []
     for index, raw in enumerate(raw_words):
@@ -344,6 +355,8 @@ class _Message:
     def spans(self, phrase: _Phrase) -> Iterator[tuple[int, int]]:
         anchors = phrase.anchors
         if anchors is not None and not anchors & self.present[phrase.script]:
+            return iter(())
+        if any(next(self.spans(part), None) is None for part in phrase.also):
             return iter(())
         return _spans(phrase, self.words[phrase.script], self.words["fr"])
 
