@@ -214,3 +214,26 @@ def test_a_reply_is_claimed_as_it_is_queued_and_the_next_one_follows_it(database
     assert [(row.text, row.attempts) for row in following] == [("two", 1)]
     with session_scope() as session:
         assert session.get(OutboundMessage, first.id).status == "sent"
+
+
+async def test_a_replica_starts_messages_at_once_only_while_it_has_room(database_url):
+    """Beyond `START_AT_ONCE_BELOW` turns under way, a webhook's message waits in the
+    shared inbox (any replica may take it); replies are still sent at once."""
+    from bot.channels.whatsapp import WhatsAppInput
+    from bot.channels.worker import START_AT_ONCE_BELOW, ChannelWorker
+
+    channel = WhatsAppInput(account_sid="AC0", auth_token="token", whatsapp_from="whatsapp:+1",
+                            base_url="http://127.0.0.1:9")  # fmt: skip
+    worker = ChannelWorker(poll_seconds=60)
+    worker.register(channel, lambda message: None)
+    assert worker.claim_for() is None  # not started: everything waits in the queues
+    await worker.start()
+    try:
+        assert worker.claim_for() == worker.lease_seconds
+        for index in range(START_AT_ONCE_BELOW):
+            worker._inbox.busy[-1 - index] = None  # turns under way
+        assert worker.claim_for() is None
+        assert worker.claim_for(outbox=True) == worker.lease_seconds
+    finally:
+        worker._inbox.busy.clear()
+        await worker.stop()

@@ -54,6 +54,11 @@ INBOX_MAX_ATTEMPTS = 5
 STORE_RETRY_SECONDS = 3.0
 
 T = TypeVar("T")
+# A replica starts at once on a message its webhook received only while it has fewer
+# turns than this under way; beyond, messages wait in the shared inbox and go to whichever
+# replica claims them first. Otherwise the load balancer, which sends webhooks to the
+# replica that answered last, would pile every conversation onto one replica.
+START_AT_ONCE_BELOW = 16
 
 
 class Channel(Protocol):
@@ -202,7 +207,8 @@ class ChannelWorker:
 
     def claim_for(self, outbox: bool = False) -> float | None:
         """The lease to claim a new row with, if this worker can start on it now; None
-        when the row must wait in its queue (worker stopped, lane full, Rasa not ready)."""
+        when the row must wait in its queue (worker stopped, Rasa not ready, lane full;
+        for a message, this replica already busy with `START_AT_ONCE_BELOW` others)."""
         lane = self._outbox if outbox else self._inbox
         if not self.running or self._stopping or self._loop is None:
             return None
@@ -211,7 +217,8 @@ class ChannelWorker:
                 return None
         except RuntimeError:
             return None
-        if len(lane.busy) >= self.max_concurrent or not lane.ready():
+        limit = self.max_concurrent if outbox else min(self.max_concurrent, START_AT_ONCE_BELOW)
+        if len(lane.busy) >= limit or not lane.ready():
             return None
         return self.lease_seconds
 
