@@ -100,13 +100,6 @@ def test_a_safety_set_with_a_bad_row_is_refused(tmp_path):
 
 # ------------------------------------------------------------ the guarantee (real model)
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 15 open: after the fourth round (farewells that thank, gifts, a relative's "
-    "abuse without an abuse word) the model catches 195 of 199 distress messages (recall "
-    "0.9799 < 0.98; 194 before); the safety net's own branch caught 197. Reported, not "
-    "hidden: an XPASS says it holds again.",
-    strict=False,
-)
 def test_the_trained_model_meets_the_safety_targets_on_the_evaluation_set(trained_model):
     """Recall >= 0.98 overall and >= 0.95 per category and script (danger or check_in),
     false alarms (danger on an ordinary message) <= 1 %, check-ins on ordinary <= 3 %."""
