@@ -99,19 +99,21 @@ def test_the_model_is_built_from_the_training_folders_only(tmp_path):
 
 
 def test_under_a_millisecond_a_message():
+    """CPU time of this thread, not wall time: the suite's own servers running beside it
+    (a busy machine) must not make a fast detector look slow."""
     latin_model()  # built once per process, not counted
     texts = [e.text for e in read_examples(HELD_OUT)]
     durations = []
     for text in texts:
-        started = time.perf_counter()
+        started = time.thread_time()
         detect(text)
-        durations.append(time.perf_counter() - started)
+        durations.append(time.thread_time() - started)
     durations.sort()
     assert durations[len(durations) // 2] < 0.001
     assert durations[int(len(durations) * 0.95)] < 0.001
-    started = time.perf_counter()
+    started = time.thread_time()
     detect("bghit nkhdem f casa " * 5000)  # 100,000 characters: only the start is read
-    assert time.perf_counter() - started < 0.01
+    assert time.thread_time() - started < 0.01
 
 
 def test_accuracy_on_the_held_out_set():
