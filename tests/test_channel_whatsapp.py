@@ -17,6 +17,7 @@ from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import InboundMessage, OutboundMessage, Person, utcnow
 from tests.channels_support import ScriptedBot, start_channel_server, wait_for
+from tests.conftest import requires_postgres
 
 PHONE = "whatsapp:+212612345678"
 SENDER = "whatsapp:+14155238886"
@@ -299,3 +300,32 @@ async def test_outside_the_24_hour_window_the_content_template_is_used(server, t
     }
     assert await wait_for(lambda: rows(OutboundMessage)[0].status == "sent")
     assert rows(OutboundMessage)[0].template["content_sid"] == "HX" + "1" * 32
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=requires_postgres)], indirect=True
+)
+async def test_a_webhook_is_acknowledged_while_every_database_thread_is_busy(
+    database_url, server, twilio
+):
+    """A webhook's message is stored on threads of its own: turns' database work queued
+    in front of it (trackers, replies) does not keep Twilio waiting. (SQLite, one writer
+    at a time, keeps a single database thread for everything.)"""
+    import asyncio
+    import threading
+
+    from bot.storage.db import database_executor
+
+    busy = threading.Event()
+    held = [database_executor().submit(busy.wait, 30) for _ in range(8)]
+    try:
+        form = whatsapp_webhook_form(from_number=PHONE, body="wach kayn chi formation?")
+        reply = await asyncio.wait_for(server.post_whatsapp(form, twilio.auth_token), 10)
+        assert reply.status_code == 200
+        [inbound] = rows(InboundMessage)
+        assert inbound.text == "wach kayn chi formation?"
+    finally:
+        busy.set()
+        for job in held:
+            job.result(timeout=30)
+    assert await wait_for(lambda: len(twilio.messages) == 1)

@@ -3,6 +3,7 @@ reads itself, TED's remembered predictions, and the turn benchmark's own arithme
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -411,3 +412,113 @@ async def test_a_tracker_is_read_as_rasa_reads_its_latest_session(
     assert tracker.latest_message.text == "session 1 turn 4"
     assert not any(e.type_name == "user" and "session 0" in e.text for e in tracker.events)
     assert await store.retrieve("nobody") is None
+
+
+@functools.cache
+def _rasa_domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@functools.cache
+def _sdk_executor():
+    """rasa-sdk's executor with every Bousla action, as the action server has it."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    return executor
+
+
+def _rasa_tracker(sender: str, messages: list[tuple[str, str]], **slots: object):
+    """A Rasa tracker whose person wrote `messages` ((text, intent), the last one now)."""
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = _rasa_domain()
+    events = [SlotSet(name, value) for name, value in slots.items()]
+    for text, intent in messages:
+        events += [
+            ActionExecuted("action_listen"),
+            UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={"text": text}),
+        ]
+    return DialogueStateTracker.from_events(sender, events, slots=domain.slots), domain
+
+
+EVERY_TURN_CASES = [  # (action, messages, slots, whether it returns something)
+    ("action_detect_language", [("salam", "greet"), ("بغيت نخدم", "seek_job")], {}, True),
+    ("action_detect_language", [("ana khddama f snack", "inform")], {"language": "fr"}, True),
+    ("action_detect_language", [("ok", "affirm")], {"language": "ary_latn"}, False),
+    (
+        "action_detect_language",
+        [("parle en français", "change_language")],
+        {"language": "ary"},
+        True,
+    ),
+    ("action_validate_slot_mappings", [("Bonjour", "greet")], {}, True),
+    (
+        "action_validate_slot_mappings",
+        [("hello, do you speak english?", "other_language")],
+        {},
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("action_name", "messages", "slots", "says"), EVERY_TURN_CASES)
+async def test_every_turn_actions_answer_in_process_as_the_action_server_does(
+    database_url, monkeypatch, action_name, messages, slots, says
+):
+    """The two actions of every message give the Rasa process the same events and
+    messages run in-process as through an action server (rasa-sdk's executor behind
+    HTTP, JSON both ways); a failing action fails as a failed call does."""
+    from aiohttp import web
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.exceptions import RasaException
+
+    from bot.ops import rasa_tuning
+
+    executor = _sdk_executor()
+
+    async def webhook(request: web.Request) -> web.Response:
+        return web.json_response(await executor.run(await request.json()))
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+
+    async def run_once(sender: str) -> tuple[list, list]:
+        tracker, domain = _rasa_tracker(sender, messages, **slots)
+        output = CollectingOutputChannel()
+        nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        events = await RemoteAction(action_name, endpoint).run(output, nlg, tracker, domain)
+        return events, output.messages
+
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    try:
+        through_http = await run_once("every-turn-remote")
+        rasa_tuning.run_every_turn_actions_in_process()
+        await runner.cleanup()  # the action server is gone: the answer comes from here
+        in_process = await run_once("every-turn-local")
+    finally:
+        await runner.cleanup()
+    assert in_process == through_http
+    assert bool(through_http[0]) is says  # a slot, a notice; nothing for a sticky "ok"
+
+    monkeypatch.setattr(
+        rasa_tuning._in_process_executor(), "run", _raise_database_down, raising=True
+    )
+    with pytest.raises(RasaException, match=action_name):
+        await run_once("every-turn-failing")
+
+
+async def _raise_database_down(action_call: dict) -> dict:
+    raise ConnectionError("database down")

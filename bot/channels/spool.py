@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.channels.outages import DATABASE, unavailable_store
 from bot.settings import get_settings
-from bot.storage.db import in_session
+from bot.storage.db import in_session, in_webhook_session
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def record(kind: str, **arguments: Any) -> int | None:
     `claim_for` (start on the message at once, `bot.channels.queue.record_inbound`) is
     not kept in the spool: a replayed message waits in the inbox to be claimed."""
     try:
-        return await in_session(_replayers[kind], **arguments)
+        return await in_webhook_session(_replayers[kind], **arguments)
     except Exception as error:
         if unavailable_store(error) != DATABASE:
             raise
