@@ -278,6 +278,23 @@ ACTION_RESULTS = [
     {"events": "not a list", "responses": []},
     {"events": [{"name": "language"}], "responses": []},  # an event without its type
     {"events": [], "responses": "nope"},
+    {"events": [{"event": "no such event"}], "responses": []},
+    {"events": [{"event": "slot", "name": "age"}], "responses": []},  # no value
+    {"events": [{"event": "slot", "name": 3, "value": 1}], "responses": []},
+    {"events": [{"event": "user", "text": 7}], "responses": []},
+    {"events": [{"event": "user", "text": "ah", "parse_data": {"intent": "ok"}}]},
+    {"events": [{"event": "bot", "text": "salam", "timestamp": "now"}], "responses": []},
+    {"events": [{"event": "action", "name": "utter_greet", "confidence": None}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "reset_slots"}]},
+    {"events": ["slot"], "responses": []},
+    {"events": [], "responses": ["text"]},
+    "not an object",
+    {
+        "events": [
+            {"event": "user", "text": "salam", "parse_data": {"entities": [{"entity": "x"}]}},
+            {"event": "session_started", "metadata": {"channel": "whatsapp"}},
+        ]
+    },
 ]
 
 
@@ -522,3 +539,20 @@ async def test_every_turn_actions_answer_in_process_as_the_action_server_does(
 
 async def _raise_database_down(action_call: dict) -> dict:
     raise ConnectionError("database down")
+
+
+@pytest.mark.parametrize("result", ACTION_RESULTS)
+def test_events_checked_by_their_type_accept_what_rasa_accepts(result):
+    """The quick check (each event against its own type's schema) says valid exactly
+    when Rasa's `oneOf` over every event type does."""
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.ops.rasa_tuning import _is_valid_action_result
+
+    try:
+        RemoteAction("action_detect_language", None)._validate_action_result(result)
+        rasa_says_valid = True
+    except ValidationError:
+        rasa_says_valid = False
+    assert _is_valid_action_result(result) is rasa_says_valid

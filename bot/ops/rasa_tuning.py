@@ -112,17 +112,55 @@ def _action_result_validator() -> Any:
     return validator_class(schema)
 
 
+@functools.cache
+def _validators_by_event_type() -> tuple[Any, dict[str, Any]]:
+    """The answer's schema with any list of events, and one validator per event type.
+
+    Rasa's event schema is a `oneOf` of one sub-schema per event type, each fixing
+    `event` to its own name (`const`): an event with a known name matches that one
+    sub-schema or none. Checking it against that sub-schema alone (and the properties
+    shared by every event) accepts exactly what the `oneOf` accepts, without trying the
+    23 others."""
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+    answer = RemoteAction.action_response_format_spec()
+    answer = {**answer, "properties": {**answer["properties"], "events": {"type": "array"}}}
+    shared = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    by_type = {}
+    for branch in EVENT_SCHEMA["oneOf"]:
+        schema = {**shared, "allOf": [branch]}
+        by_type[branch["properties"]["event"]["const"]] = validator_for(schema)(schema)
+    return validator_for(answer)(answer), by_type
+
+
+def _is_valid_action_result(result: Any) -> bool:
+    answer, by_type = _validators_by_event_type()
+    if not answer.is_valid(result):
+        return False
+    for event in result.get("events") or []:
+        validator = by_type.get(event.get("event")) if isinstance(event, dict) else None
+        if validator is None or not validator.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_results_with_one_validator() -> None:
     """Rasa checks each answer of the action server with `jsonschema.validate`, which
     first checks the schema itself against its meta-schema, every time: about 4 ms of CPU
     per call on an idle 2-core server and 170 ms on a loaded one, most of a round trip
-    to the action server. Here the schema is checked once and its validator kept; answers
-    are checked against the same schema, and an invalid one fails the same way."""
+    to the action server. Here the schemas are checked once and their validators kept,
+    and each event is checked against its own type's schema (`_validators_by_event_type`),
+    5 % of the Rasa process's CPU otherwise. An answer these checks refuse is checked
+    again as Rasa checks it, so that it fails the same way, with the same message."""
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from rasa.core.actions import action
 
     def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+        if _is_valid_action_result(result):
+            return True
         error = best_match(_action_result_validator().iter_errors(result))
         if error is None:
             return True
