@@ -446,48 +446,78 @@ def _sdk_executor():
     return executor
 
 
-def _rasa_tracker(sender: str, messages: list[tuple[str, str]], **slots: object):
-    """A Rasa tracker whose person wrote `messages` ((text, intent), the last one now)."""
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+def _rasa_tracker(sender: str, messages: list[tuple[str, str]], slots: dict, after: dict):
+    """A Rasa tracker whose person wrote `messages` ((text, intent), the last one now),
+    with `slots` set before them and `after` (slots extracted from the last) after."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = _rasa_domain()
-    events = [SlotSet(name, value) for name, value in slots.items()]
+    events = [
+        ActiveLoop(value) if name == "active_loop" else SlotSet(name, value)
+        for name, value in slots.items()
+    ]
     for text, intent in messages:
         events += [
             ActionExecuted("action_listen"),
             UserUttered(text, {"name": intent, "confidence": 0.9}, parse_data={"text": text}),
         ]
+    events += [SlotSet(name, value) for name, value in after.items()]
     return DialogueStateTracker.from_events(sender, events, slots=domain.slots), domain
 
 
-EVERY_TURN_CASES = [  # (action, messages, slots, whether it returns something)
-    ("action_detect_language", [("salam", "greet"), ("بغيت نخدم", "seek_job")], {}, True),
-    ("action_detect_language", [("ana khddama f snack", "inform")], {"language": "fr"}, True),
-    ("action_detect_language", [("ok", "affirm")], {"language": "ary_latn"}, False),
+IN_THE_FORM = {"active_loop": "profile_form", "language": "ary_latn", "profile_consent": False}
+IN_PROCESS_CASES = [  # (action, messages, slots, slots after, whether it returns something)
+    ("action_detect_language", [("salam", "greet"), ("بغيت نخدم", "seek_job")], {}, {}, True),
+    ("action_detect_language", [("ana khddama", "inform")], {"language": "fr"}, {}, True),
+    ("action_detect_language", [("ok", "affirm")], {"language": "ary_latn"}, {}, False),
     (
         "action_detect_language",
         [("parle en français", "change_language")],
         {"language": "ary"},
+        {},
         True,
     ),
-    ("action_validate_slot_mappings", [("Bonjour", "greet")], {}, True),
+    ("action_validate_slot_mappings", [("Bonjour", "greet")], {}, {}, True),
     (
         "action_validate_slot_mappings",
         [("hello, do you speak english?", "other_language")],
         {},
+        {},
         False,
+    ),
+    (
+        "validate_profile_form",
+        [("3andi 22 3am", "inform")],
+        {**IN_THE_FORM, "requested_slot": "age"},
+        {"age": "3andi 22 3am"},
+        True,
+    ),
+    (
+        "validate_profile_form",
+        [("bla bla", "inform")],
+        {**IN_THE_FORM, "requested_slot": "age"},
+        {"age": "bla bla"},
+        True,
+    ),
+    ("action_ask_age", [("bghit formation", "seek_training")], IN_THE_FORM, {}, True),
+    (
+        "action_ask_commune",
+        [("bghit formation", "seek_training")],
+        {**IN_THE_FORM, "language": "ary"},
+        {},
+        True,
     ),
 ]
 
 
-@pytest.mark.parametrize(("action_name", "messages", "slots", "says"), EVERY_TURN_CASES)
-async def test_every_turn_actions_answer_in_process_as_the_action_server_does(
-    database_url, monkeypatch, action_name, messages, slots, says
+@pytest.mark.parametrize(("action_name", "messages", "slots", "after", "says"), IN_PROCESS_CASES)
+async def test_quick_actions_answer_in_process_as_the_action_server_does(
+    database_url, monkeypatch, action_name, messages, slots, after, says
 ):
-    """The two actions of every message give the Rasa process the same events and
-    messages run in-process as through an action server (rasa-sdk's executor behind
-    HTTP, JSON both ways); a failing action fails as a failed call does."""
+    """The two actions of every message and the profile form's give the Rasa process the
+    same events and messages run in-process as through an action server (rasa-sdk's
+    executor behind HTTP, JSON both ways); a failing action fails as a failed call does."""
     from aiohttp import web
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
@@ -513,7 +543,7 @@ async def test_every_turn_actions_answer_in_process_as_the_action_server_does(
     endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
 
     async def run_once(sender: str) -> tuple[list, list]:
-        tracker, domain = _rasa_tracker(sender, messages, **slots)
+        tracker, domain = _rasa_tracker(sender, messages, slots, after)
         output = CollectingOutputChannel()
         nlg = TemplatedNaturalLanguageGenerator(domain.responses)
         events = await RemoteAction(action_name, endpoint).run(output, nlg, tracker, domain)
@@ -522,7 +552,7 @@ async def test_every_turn_actions_answer_in_process_as_the_action_server_does(
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
     try:
         through_http = await run_once("every-turn-remote")
-        rasa_tuning.run_every_turn_actions_in_process()
+        rasa_tuning.run_quick_actions_in_process()
         await runner.cleanup()  # the action server is gone: the answer comes from here
         in_process = await run_once("every-turn-local")
     finally:

@@ -16,7 +16,7 @@ def apply() -> None:
     send_the_domain_to_no_action()
     resolve_event_types_from_a_table()
     keep_connections_to_the_action_server()
-    run_every_turn_actions_in_process()
+    run_quick_actions_in_process()
 
 
 def resolve_event_types_from_a_table() -> None:
@@ -175,33 +175,41 @@ def validate_action_results_with_one_validator() -> None:
     action.RemoteAction._validate_action_result = _validate_action_result
 
 
-# The two actions Rasa calls on every message, before the answer is predicted: the
-# language slot's custom mapping and the global slot validation (consent notice,
-# truncated messages). Both are quick and need nothing the Rasa process lacks.
-EVERY_TURN_ACTIONS = ("action_detect_language", "action_validate_slot_mappings")
-
-
 @functools.cache
 def _in_process_executor() -> Any:
-    """rasa-sdk's own executor, with only the every-turn actions registered."""
+    """rasa-sdk's own executor, with only the actions of `in_process_actions`."""
     from rasa_sdk.executor import ActionExecutor
 
+    from bot.actions import profile_form
     from bot.actions.language import ActionDetectLanguage
     from bot.actions.slot_mappings import ValidateSlotMappings
 
     executor = ActionExecutor()
+    # The two actions Rasa calls on every message, before the answer is predicted: the
+    # language slot's custom mapping and the global slot validation (consent notice,
+    # truncated messages).
     executor.register_action(ActionDetectLanguage)
     executor.register_action(ValidateSlotMappings)
+    # The profile form's validation and questions: two calls for each answer in the form.
+    executor.register_action(profile_form.ValidateProfileForm)
+    for question in profile_form.AskProfileQuestion.__subclasses__():
+        executor.register_action(question)
     return executor
 
 
-def run_every_turn_actions_in_process() -> None:
-    """Every message cost two round trips to the action server before its answer
-    (`EVERY_TURN_ACTIONS`), each carrying the whole tracker as 32 KB of JSON, encoded by
-    Rasa, decoded by the action server, and the answer back: a fifth of a turn's CPU
-    under load. These two actions run here instead, through rasa-sdk's own executor
-    with the same action call (tracker state, no domain), and their answer goes through
-    Rasa's own checks and `_utter_responses`, as an answer from the action server would.
+def in_process_actions() -> frozenset[str]:
+    """The actions the Rasa process runs itself (`run_quick_actions_in_process`)."""
+    return frozenset(_in_process_executor().actions)
+
+
+def run_quick_actions_in_process() -> None:
+    """Every message cost two round trips to the action server before its answer, and
+    each answer in the profile form two more, each carrying the whole tracker as 32 KB of
+    JSON, encoded by Rasa, decoded by the action server, and the answer back: a fifth of a
+    turn's CPU under load. These actions (`in_process_actions`: quick, asynchronous where
+    they use the database) run here instead, through rasa-sdk's own executor with the
+    same action call (tracker state, no domain), and their answer goes through Rasa's own
+    checks and `_utter_responses`, as an answer from the action server would.
     An error becomes the `RasaException` a failed call raises, so Rasa's handling of a
     failing action is unchanged. The action server still serves them (any other client
     of the action server, and the tests, call them there)."""
@@ -211,11 +219,12 @@ def run_every_turn_actions_in_process() -> None:
     from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 
     remote_run = RemoteAction.run
+    local = in_process_actions()  # imported (and the language model built) now
 
     async def run(
         self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
     ) -> list[Any]:
-        if self.name() not in EVERY_TURN_ACTIONS:
+        if self.name() not in local:
             return await remote_run(self, output_channel, nlg, tracker, domain)
         action_call = self._action_call_format(tracker, domain)
         try:
@@ -232,4 +241,3 @@ def run_every_turn_actions_in_process() -> None:
         return [*bot_messages, *rasa_events.deserialise_events(result.get("events", []))]
 
     RemoteAction.run = run
-    _in_process_executor()  # imported (and the language model built) before the first message
