@@ -3,8 +3,10 @@ reads itself, TED's remembered predictions, and the turn benchmark's own arithme
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -586,3 +588,33 @@ def test_events_checked_by_their_type_accept_what_rasa_accepts(result):
     except ValidationError:
         rasa_says_valid = False
     assert _is_valid_action_result(result) is rasa_says_valid
+
+
+def _resident_mb() -> float:
+    status = (Path("/proc/self/status")).read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def test_memory_freed_is_given_back_after_the_model_loads(monkeypatch):
+    """What the process freed (here 200 MB of small objects, as loading a model frees)
+    leaves its resident memory once the model is loaded."""
+    import rasa.core.run
+
+    from bot.ops import rasa_tuning
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", rasa.core.run.load_agent_on_start)
+    kept = []
+
+    async def loading(*args, **kwargs):
+        garbage = [bytes(1000) for _ in range(200_000)]
+        kept.append(bytes(1000))  # something allocated after: the freed pages are inside
+        kept.append(_resident_mb())
+        del garbage
+        return "agent"
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", loading)
+    rasa_tuning.give_back_memory_after_loading_the_model()
+    assert asyncio.run(rasa.core.run.load_agent_on_start("model", None, None, None, None)) == (
+        "agent"
+    )
+    assert _resident_mb() < kept[1] - 150
