@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -30,9 +31,12 @@ from bot.ops.conversations.runner import (
 )
 from bot.ops.conversations.stack import ConversationStack
 from bot.ops.conversations.stories import load_stories, run_story
+from tests import background
+from tests.stack_support import ensure_model
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.background("conversations"),
     # schemathesis' pytest hook re-raises the KnownFailure of an xfail as a warning.
     pytest.mark.filterwarnings("ignore::pluggy.PluggyTeardownRaisedWarning"),
 ]
@@ -51,23 +55,36 @@ def _param(scenario):
     return pytest.param(scenario, id=scenario.id)
 
 
-@pytest.fixture(scope="session")
-def conversation_results(request, trained_model, tmp_path_factory) -> dict[str, ScenarioResult]:
-    """Every selected scenario and story, played once through one stack (in parallel)."""
+@background.job("conversations")
+def play_conversations(context: background.Context) -> dict[str, ScenarioResult]:
+    """Every selected scenario and story, played once through one stack (in parallel), in
+    the background while the unit tests run (tests/background.py)."""
     wanted = {
         item.callspec.params["scenario"].id
-        for item in request.session.items
-        if hasattr(item, "callspec") and "scenario" in item.callspec.params
+        for item in context.items
+        if item.path == Path(__file__)
+        and hasattr(item, "callspec")
+        and "scenario" in item.callspec.params
     }
     personas = [s for s in SCENARIOS if s.id in wanted]
     stories = [s for s in STORIES if s.scenario.id in wanted]
-    with ConversationStack(tmp_path_factory.mktemp("conversations") / "var") as stack:
+    if not personas and not stories:
+        return {}
+    ensure_model(context.settings.models_dir)
+    stack = ConversationStack(context.mktemp("conversations") / "var", environ=context.environ)
+    context.cleanup(stack.stop)
+    with stack:
         harness = Harness(stack)
         results = harness.run_all(personas, workers=WORKERS)
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             for result in pool.map(lambda story: run_story(harness, story), stories):
                 results[result.scenario.id] = result
     return results
+
+
+@pytest.fixture(scope="session")
+def conversation_results() -> dict[str, ScenarioResult]:
+    return background.result("conversations")
 
 
 def check(result: ScenarioResult) -> None:

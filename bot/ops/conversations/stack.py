@@ -51,8 +51,9 @@ class ConversationStack:
     """Rasa, the action server and the dashboard (`bousla run`), with WhatsApp and
     Telegram pointed at local fakes, SQLite in `var_dir`, and one counsellor account."""
 
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, environ: dict[str, str] | None = None) -> None:
         self.var_dir = Path(var_dir)
+        self.environ = environ  # the environment to start from (Stack.environ)
         self.twilio = FakeTwilioAPI()
         self.telegram = FakeTelegramAPI()
         self.stack: Stack | None = None
@@ -78,7 +79,7 @@ class ConversationStack:
             "BOUSLA_CHANNEL_POLL_SECONDS": "0.2",
             "BOUSLA_CENTRE_FILE": str(self._centre_always_open()),
         }
-        self.stack = Stack(var_dir=self.var_dir, extra_env=env)
+        self.stack = Stack(var_dir=self.var_dir, extra_env=env, environ=self.environ)
         try:
             self.stack.start(timeout=timeout)
         except BaseException:
