@@ -14,9 +14,12 @@ time, on one core; starting the real stack (Rasa loading the model: 40-70 s) or 
   error), and uses what it returns exactly as it used what it started itself before.
 
 Jobs start the same processes with the same settings as the tests did; only the moment
-changes. They must not read this process's environment or settings (tests monkeypatch
-them meanwhile): `Context.environ` is the environment as it was at the session's start.
-Everything a job started is stopped at the end of the session, used or not.
+changes. They run beside the unit tests, which monkeypatch this process: a job only starts
+other processes and waits for them (playing the conversation scenarios in the background
+failed when tests/test_conversation_harness.py replaced a piece of the harness meanwhile),
+and never reads this process's environment or settings: `Context.environ` is the
+environment as it was at the session's start. Everything a job started is stopped at the
+end of the session, used or not.
 """
 
 from __future__ import annotations

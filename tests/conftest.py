@@ -50,7 +50,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not session.config.option.collectonly:
-        background.start(session.items, session.config._tmp_path_factory.mktemp)
+        temporary = session.config._tmp_path_factory
+        temporary.getbasetemp()  # made here, not by two threads at once
+        background.start(session.items, temporary.mktemp)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -36,7 +35,7 @@ from tests.stack_support import ensure_model
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.background("conversations"),
+    pytest.mark.background("conversation stack"),
     # schemathesis' pytest hook re-raises the KnownFailure of an xfail as a warning.
     pytest.mark.filterwarnings("ignore::pluggy.PluggyTeardownRaisedWarning"),
 ]
@@ -55,36 +54,39 @@ def _param(scenario):
     return pytest.param(scenario, id=scenario.id)
 
 
-@background.job("conversations")
-def play_conversations(context: background.Context) -> dict[str, ScenarioResult]:
-    """Every selected scenario and story, played once through one stack (in parallel), in
-    the background while the unit tests run (tests/background.py)."""
-    wanted = {
-        item.callspec.params["scenario"].id
-        for item in context.items
-        if item.path == Path(__file__)
-        and hasattr(item, "callspec")
-        and "scenario" in item.callspec.params
-    }
-    personas = [s for s in SCENARIOS if s.id in wanted]
-    stories = [s for s in STORIES if s.scenario.id in wanted]
-    if not personas and not stories:
-        return {}
+@background.job("conversation stack")
+def start_conversation_stack(context: background.Context) -> ConversationStack:
+    """The stack starts in the background while the unit tests run (tests/background.py).
+    The counsellor's account is made and the scenarios are played in the test session's
+    own thread: unit tests replace pieces of this process meanwhile (the harness's in
+    tests/test_conversation_harness.py, the password hasher in tests/dashboard_support.py)."""
     ensure_model(context.settings.models_dir)
     stack = ConversationStack(context.mktemp("conversations") / "var", environ=context.environ)
     context.cleanup(stack.stop)
-    with stack:
+    return stack.start(counsellor=False)
+
+
+@pytest.fixture(scope="session")
+def conversation_results(request) -> dict[str, ScenarioResult]:
+    """Every selected scenario and story, played once through one stack (in parallel)."""
+    wanted = {
+        item.callspec.params["scenario"].id
+        for item in request.session.items
+        if hasattr(item, "callspec") and "scenario" in item.callspec.params
+    }
+    personas = [s for s in SCENARIOS if s.id in wanted]
+    stories = [s for s in STORIES if s.scenario.id in wanted]
+    stack = background.result("conversation stack")
+    try:
+        stack.add_counsellor()
         harness = Harness(stack)
         results = harness.run_all(personas, workers=WORKERS)
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             for result in pool.map(lambda story: run_story(harness, story), stories):
                 results[result.scenario.id] = result
+    finally:
+        stack.stop()
     return results
-
-
-@pytest.fixture(scope="session")
-def conversation_results() -> dict[str, ScenarioResult]:
-    return background.result("conversations")
 
 
 def check(result: ScenarioResult) -> None:

@@ -64,7 +64,8 @@ class ConversationStack:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self, timeout: float = 300) -> ConversationStack:
+    def start(self, timeout: float = 300, counsellor: bool = True) -> ConversationStack:
+        """Start everything; `counsellor=False` leaves the account to `add_counsellor()`."""
         self.twilio.start()
         self.telegram.start()
         env = {
@@ -86,7 +87,8 @@ class ConversationStack:
             self.stop()
             raise
         self.engine = build_engine(f"sqlite:///{self.var_dir / 'bousla.db'}")
-        self._add_counsellor()
+        if counsellor:
+            self.add_counsellor()
         return self
 
     def _centre_always_open(self) -> Path:
@@ -182,7 +184,7 @@ class ConversationStack:
 
     # ------------------------------------------------------------ the counsellor
 
-    def _add_counsellor(self) -> None:
+    def add_counsellor(self) -> None:
         from bot.dashboard.accounts import create_counsellor
 
         with self.session() as session:
