@@ -1,5 +1,12 @@
 """Shared fixtures: real databases (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
-the real trained model (once per session), trackers and dispatchers for action tests."""
+the real trained model (once per session, loaded once in this process for the modules that
+only parse messages), the real stack shared by the modules that only talk to it, trackers
+and dispatchers for action tests.
+
+Stacks and `rasa test core` start in the background as soon as the tests are collected, and
+the modules using them run last (tests/background.py): their start-ups overlap the unit
+tests instead of adding to them.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import PROJECT_ROOT
 from bot.settings import get_settings
 from bot.storage import db as storage_db
+from tests import background
+from tests.stack_support import SharedStack, ensure_model
 from tests.system_deps import check as check_system_deps
 from tests.system_deps import require_system
 
@@ -32,6 +41,22 @@ requires_postgres = require_system("test-database")
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     check_system_deps(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    background.run_last(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.option.collectonly:
+        temporary = session.config._tmp_path_factory
+        temporary.getbasetemp()  # made here, not by two threads at once
+        background.start(session.items, temporary.mktemp)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background.finish()
 
 
 def free_port() -> int:
@@ -97,9 +122,26 @@ def session(database_url) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The real model, trained once per test session (reused when already up to date)."""
-    from bot.ops.training import train
+    return ensure_model(get_settings().models_dir)
 
-    return train(quiet=True)
+
+@pytest.fixture(scope="session")
+def loaded_model(trained_model):
+    """The trained model loaded once in this process (Rasa's Agent, in-memory stores), for
+    the modules that parse messages, read the policies or keep trackers of their own people:
+    each load takes 30-60 s. Modules that need an action endpoint load their own."""
+    from bot.ops.nlu_eval import load_agent
+
+    return load_agent(trained_model)
+
+
+@pytest.fixture(scope="session")
+def shared_stack() -> SharedStack:
+    """The real stack (and its fake Twilio API) that tests/test_handoff_stack.py,
+    tests/test_language_e2e.py and tests/test_privacy_stack.py share instead of starting
+    one each (tests/stack_support.py). It starts in the background at the session's start;
+    a module using it is marked `pytest.mark.background("shared stack")` and runs last."""
+    return background.result("shared stack")
 
 
 @pytest.fixture

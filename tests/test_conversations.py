@@ -30,9 +30,12 @@ from bot.ops.conversations.runner import (
 )
 from bot.ops.conversations.stack import ConversationStack
 from bot.ops.conversations.stories import load_stories, run_story
+from tests import background
+from tests.stack_support import ensure_model
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.background("conversation stack"),
     # schemathesis' pytest hook re-raises the KnownFailure of an xfail as a warning.
     pytest.mark.filterwarnings("ignore::pluggy.PluggyTeardownRaisedWarning"),
 ]
@@ -51,8 +54,20 @@ def _param(scenario):
     return pytest.param(scenario, id=scenario.id)
 
 
+@background.job("conversation stack")
+def start_conversation_stack(context: background.Context) -> ConversationStack:
+    """The stack starts in the background while the unit tests run (tests/background.py).
+    The counsellor's account is made and the scenarios are played in the test session's
+    own thread: unit tests replace pieces of this process meanwhile (the harness's in
+    tests/test_conversation_harness.py, the password hasher in tests/dashboard_support.py)."""
+    ensure_model(context.settings.models_dir)
+    stack = ConversationStack(context.mktemp("conversations") / "var", environ=context.environ)
+    context.cleanup(stack.stop)
+    return stack.start(counsellor=False)
+
+
 @pytest.fixture(scope="session")
-def conversation_results(request, trained_model, tmp_path_factory) -> dict[str, ScenarioResult]:
+def conversation_results(request) -> dict[str, ScenarioResult]:
     """Every selected scenario and story, played once through one stack (in parallel)."""
     wanted = {
         item.callspec.params["scenario"].id
@@ -61,12 +76,16 @@ def conversation_results(request, trained_model, tmp_path_factory) -> dict[str, 
     }
     personas = [s for s in SCENARIOS if s.id in wanted]
     stories = [s for s in STORIES if s.scenario.id in wanted]
-    with ConversationStack(tmp_path_factory.mktemp("conversations") / "var") as stack:
+    stack = background.result("conversation stack")
+    try:
+        stack.add_counsellor()
         harness = Harness(stack)
         results = harness.run_all(personas, workers=WORKERS)
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             for result in pool.map(lambda story: run_story(harness, story), stories):
                 results[result.scenario.id] = result
+    finally:
+        stack.stop()
     return results
 
 

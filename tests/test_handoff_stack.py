@@ -6,6 +6,9 @@ message in the person's language and the bot answers the next message.
 The person writes through Rasa's REST channel in the first tests; the last one is the whole
 counsellor's flow in Debian's Chromium over WhatsApp (signed webhooks, inbox, outbox worker,
 the local fake Twilio API).
+
+The stack is the one shared with the language and privacy tests (tests/stack_support.py):
+every test reads back only its own senders' requests and messages.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import PROJECT_ROOT
+from bot.channels.identity import pseudonym
 from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.ops.localstack import Stack
 from bot.report.labels import short_id
@@ -26,7 +30,7 @@ from bot.storage.db import build_engine
 from bot.storage.models import Handoff, OutboundMessage
 from tests.browser_support import browser, requires_chromium, screenshot  # noqa: F401
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.background("shared stack")]
 PASSWORD = "stack-password-123"
 
 
@@ -38,24 +42,13 @@ def variant(domain: dict, response: str, language: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def twilio():
-    with FakeTwilioAPI() as fake:
-        yield fake
+def twilio(shared_stack) -> FakeTwilioAPI:
+    return shared_stack.twilio
 
 
 @pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory, twilio):
-    env = {
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-        "TWILIO_BASE_URL": twilio.url,
-        "BOUSLA_DASHBOARD_POLL_SECONDS": "0.2",
-    }
-    var_dir = tmp_path_factory.mktemp("handoff-stack") / "var"
-    started = Stack(var_dir=var_dir, extra_env=env).start()
-    yield started
-    started.stop()
+def stack(shared_stack) -> Stack:
+    return shared_stack.stack
 
 
 def add_counsellor(stack: Stack, username: str) -> None:
@@ -211,7 +204,8 @@ def test_a_whatsapp_request_handled_in_chromium_from_login_to_hand_back(
     queued = variant(domain, "utter_handoff_queued", "ary_latn")
     # WhatsApp has no buttons: the "cancel my request" button follows as a numbered option.
     assert any(body.startswith(queued) for body in wait_for_bodies(twilio, seen + 1)[seen:])
-    handoff = next(h for h in handoffs(stack).values() if h.channel == "whatsapp")
+    handoff = handoffs(stack)[pseudonym("whatsapp", PHONE)]
+    assert handoff.channel == "whatsapp"
     item = page.wait_for_selector(f"[data-handoff-id='{handoff.id}']", timeout=10000)
     assert "WhatsApp" in item.inner_text() and "Darija (latin)" in item.inner_text()
     # The person is told apart by a piece of the pseudonym, never by the phone number.

@@ -1,6 +1,7 @@
 """The real stack over REST: replies in the person's language, changes of language, bad input.
 
-One stack for the whole module (about 40 s to start); each test uses its own senders.
+The stack is the one shared with the handoff and privacy tests (tests/stack_support.py);
+each test uses its own senders.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from bot.dashboard.rasa_api import rasa_api_headers
 from bot.ops.localstack import Stack
 from bot.settings import get_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.background("shared stack")]
 
 
 @pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    started = Stack(var_dir=tmp_path_factory.mktemp("language-stack")).start()
-    yield started
-    started.stop()
+def stack(shared_stack) -> Stack:
+    return shared_stack.stack
 
 
 def variant(domain: dict, response: str, language: str) -> str:

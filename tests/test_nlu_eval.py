@@ -12,7 +12,6 @@ from bot.ops.nlu_eval import (
     Example,
     evaluate,
     format_report,
-    load_agent,
     macro_f1,
     read_examples,
     score_intents,
@@ -146,8 +145,8 @@ def test_scores_are_per_language_with_the_worst_confusions():
 
 
 @pytest.fixture(scope="module")
-def agent(trained_model):
-    return load_agent(trained_model)
+def agent(loaded_model):
+    return loaded_model  # the session's (conftest.py): loading it takes 30-60 s
 
 
 @pytest.fixture(scope="module")

@@ -100,11 +100,11 @@ def test_a_safety_set_with_a_bad_row_is_refused(tmp_path):
 
 # ------------------------------------------------------------ the guarantee (real model)
 @pytest.mark.slow
-def test_the_trained_model_meets_the_safety_targets_on_the_evaluation_set(trained_model):
+def test_the_trained_model_meets_the_safety_targets_on_the_evaluation_set(loaded_model):
     """Recall >= 0.98 overall and >= 0.95 per category and script (danger or check_in),
     false alarms (danger on an ordinary message) <= 1 %, check-ins on ordinary <= 3 %."""
     examples = read_safety_set(EVAL_SET)
-    result = score(examples, model_outcomes(trained_model, [e.text for e in examples]))
+    result = score(examples, model_outcomes(loaded_model, [e.text for e in examples]))
     details = [
         f"{'miss' if e.label == 'distress' else o.tier}: {e.text} <- {o.why()}"
         for e, o in (*result.misses, *result.false_alarms, *result.ordinary_check_ins)

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from bot.channels import safety_net
 from bot.channels.whatsapp import WhatsAppOutput
 from bot.handoffs.views import list_handoffs
-from bot.ops.nlu_eval import load_agent
 from bot.storage.db import session_scope
 from bot.storage.models import AuditEntry, Handoff, OutboundMessage
 
@@ -24,8 +23,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def agent(trained_model):
-    return load_agent(trained_model)
+def agent(loaded_model):
+    """The session's loaded model (conftest.py); the trackers kept in its in-memory store
+    here are those of this module's people only."""
+    return loaded_model
 
 
 def variant(domain: dict, response: str, language: str) -> str:

@@ -3,7 +3,8 @@ the local fake Twilio API, the trained model): each tier, small words after a ha
 and the action server killed in the middle of a conversation.
 
 The action server runs apart from `bousla run` here (ACTION_SERVER_URL points at it), so
-that the test can kill it while Rasa and the dashboard keep running.
+that the test can kill it while Rasa and the dashboard keep running. This module's stack is
+its own (it ends with a dead action server), started in the background (tests/background.py).
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_web
 from bot.ops.localstack import Stack, free_port
 from bot.storage.db import build_engine
 from bot.storage.models import AuditEntry, Handoff
+from tests import background
+from tests.stack_support import ensure_model
 from tests.test_handoff_stack import PASSWORD, add_counsellor, variant
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.background("safety stack")]
 
 
-@pytest.fixture(scope="module")
-def twilio():
-    with FakeTwilioAPI() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory, twilio):
+@background.job("safety stack")
+def start_safety_stack(context: background.Context) -> Stack:
+    ensure_model(context.settings.models_dir)
+    twilio = FakeTwilioAPI()
+    twilio.start()
+    context.cleanup(twilio.stop)
     actions_port = free_port()
     env = {
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
@@ -47,8 +48,8 @@ def stack(trained_model, tmp_path_factory, twilio):
         "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}",
         "BOUSLA_RETRY_BASE_SECONDS": "0.2",
     }
-    var_dir = tmp_path_factory.mktemp("safety-stack") / "var"
-    stack = Stack(var_dir=var_dir, extra_env=env)
+    var_dir = context.mktemp("safety-stack") / "var"
+    stack = Stack(var_dir=var_dir, extra_env=env, environ=context.environ)
     var_dir.mkdir(parents=True, exist_ok=True)
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(actions_port)],
@@ -58,6 +59,13 @@ def stack(trained_model, tmp_path_factory, twilio):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+    def stop() -> None:
+        stack.stop()
+        if actions.poll() is None:
+            os.killpg(actions.pid, signal.SIGKILL)
+
+    context.cleanup(stop)
     started = stack.start()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -66,10 +74,21 @@ def stack(trained_model, tmp_path_factory, twilio):
                 break
         time.sleep(1)
     started.separate_actions = actions  # type: ignore[attr-defined]
+    started.twilio = twilio  # type: ignore[attr-defined]
+    started.stop_all = stop  # type: ignore[attr-defined]
+    return started
+
+
+@pytest.fixture(scope="module")
+def stack():
+    started = background.result("safety stack")
     yield started
-    started.stop()
-    if actions.poll() is None:
-        os.killpg(actions.pid, signal.SIGKILL)
+    started.stop_all()
+
+
+@pytest.fixture(scope="module")
+def twilio(stack) -> FakeTwilioAPI:
+    return stack.twilio
 
 
 def say(stack: Stack, twilio: FakeTwilioAPI, phone: str, body: str) -> None:

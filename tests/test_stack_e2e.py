@@ -1,4 +1,7 @@
-"""The real stack, as a newcomer starts it: three processes, a reply over REST, a clean stop."""
+"""The real stack, as a newcomer starts it: three processes, a reply over REST, a clean stop.
+
+Each test stops its stack (Ctrl-C, a dead process): each has one of its own, both started
+in the background (tests/background.py) while the unit tests run."""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ import pytest
 from bot.dashboard.rasa_api import rasa_api_headers
 from bot.ops.localstack import Stack, processes_with_marker
 from bot.settings import get_settings
+from tests import background
+from tests.stack_support import ensure_model
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.background("newcomer stacks")]
 
 
 def variant(domain: dict, response: str, language: str) -> str:
@@ -24,9 +29,21 @@ def variant(domain: dict, response: str, language: str) -> str:
     raise KeyError(f"{response}/{language}")
 
 
+@background.job("newcomer stacks")
+def start_newcomer_stacks(context: background.Context) -> list[Stack]:
+    """`bousla run` with nothing set, once for each selected test of this module."""
+    ensure_model(context.settings.models_dir)
+    stacks = []
+    for _ in [item for item in context.items if item.path == Path(__file__)]:
+        stack = Stack(var_dir=context.mktemp("newcomer") / "var", environ=context.environ)
+        context.cleanup(stack.stop)
+        stacks.append(stack.start())
+    return stacks
+
+
 @pytest.fixture
-def stack(trained_model, tmp_path):
-    started = Stack(var_dir=tmp_path / "var").start()
+def stack():
+    started = background.result("newcomer stacks").pop(0)
     yield started
     started.stop()
 

@@ -118,10 +118,8 @@ def test_growth_compares_windows_of_the_same_messages():
 
 
 @pytest.fixture(scope="module")
-def agent(trained_model):
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(trained_model))
+def agent(loaded_model):
+    return loaded_model  # the session's (conftest.py): loading it takes 30-60 s
 
 
 def ted_of(agent):

@@ -89,6 +89,9 @@ class Stack:
     replicas: int | None = None
     # A model file to run (`bousla run --model`), instead of the current data's.
     model: Path | None = None
+    # The environment to start from: this process's when None. Tests that start a stack in
+    # a background thread pass a copy taken before other tests could change os.environ.
+    environ: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.replicas is not None:
@@ -115,9 +118,10 @@ class Stack:
         return f"http://127.0.0.1:{self.dashboard_port}"
 
     def env(self) -> dict[str, str]:
+        source = os.environ if self.environ is None else self.environ
         env = {
             k: v
-            for k, v in os.environ.items()
+            for k, v in source.items()
             if k not in {"DATABASE_URL", "REDIS_URL", "ACTION_SERVER_URL"}
         }
         env.update(
@@ -127,7 +131,7 @@ class Stack:
             BOUSLA_VAR_DIR=str(self.var_dir),
             BOUSLA_TEST_MARKER=self.marker,
             RASA_TELEMETRY_ENABLED="false",
-            BOUSLA_SECRET_KEY=local_secret_key(),
+            BOUSLA_SECRET_KEY=source.get("BOUSLA_SECRET_KEY") or local_secret_key(),
         )
         env.update(self.extra_env)
         return env

@@ -51,8 +51,9 @@ class ConversationStack:
     """Rasa, the action server and the dashboard (`bousla run`), with WhatsApp and
     Telegram pointed at local fakes, SQLite in `var_dir`, and one counsellor account."""
 
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, environ: dict[str, str] | None = None) -> None:
         self.var_dir = Path(var_dir)
+        self.environ = environ  # the environment to start from (Stack.environ)
         self.twilio = FakeTwilioAPI()
         self.telegram = FakeTelegramAPI()
         self.stack: Stack | None = None
@@ -63,7 +64,8 @@ class ConversationStack:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self, timeout: float = 300) -> ConversationStack:
+    def start(self, timeout: float = 300, counsellor: bool = True) -> ConversationStack:
+        """Start everything; `counsellor=False` leaves the account to `add_counsellor()`."""
         self.twilio.start()
         self.telegram.start()
         env = {
@@ -78,14 +80,15 @@ class ConversationStack:
             "BOUSLA_CHANNEL_POLL_SECONDS": "0.2",
             "BOUSLA_CENTRE_FILE": str(self._centre_always_open()),
         }
-        self.stack = Stack(var_dir=self.var_dir, extra_env=env)
+        self.stack = Stack(var_dir=self.var_dir, extra_env=env, environ=self.environ)
         try:
             self.stack.start(timeout=timeout)
         except BaseException:
             self.stop()
             raise
         self.engine = build_engine(f"sqlite:///{self.var_dir / 'bousla.db'}")
-        self._add_counsellor()
+        if counsellor:
+            self.add_counsellor()
         return self
 
     def _centre_always_open(self) -> Path:
@@ -181,7 +184,7 @@ class ConversationStack:
 
     # ------------------------------------------------------------ the counsellor
 
-    def _add_counsellor(self) -> None:
+    def add_counsellor(self) -> None:
         from bot.dashboard.accounts import create_counsellor
 
         with self.session() as session:
