@@ -31,13 +31,6 @@ change what that reader understands. They are the named levels of `fold(text, le
   NFKC, words of letters and digits separated by single spaces. "name_skeleton" reduces
   one such word of four letters or more to an Arabizi / French spelling skeleton
   ("intila9a", "intelaka" → "antalaka"); shorter words stay as they are.
-- "script_skeleton": one word of a message (already "nlu") as the NLU model's shared
-  features read it (bot/nlu/shared_script.py): Arabic letters and Arabizi written as the
-  same consonant skeleton, so that what the model learns from one script helps the other
-  ("بغيت", "bghit" → "bgt"; "خدمة", "khdma" → "xdm"; "عافاك", "3afak" → "fk"). Vowels,
-  alef, ع/3, hamza/2 and ة dropped; و/ي (w, y) kept only as a word's first letter; ش ch sh x
-  → c, خ kh 5 → x, غ gh g گ → g, ق 9 q → q, ح 7 ه h → h, emphatic letters as plain ones;
-  repeated letters once. A number stays as it is.
 """
 
 from __future__ import annotations
@@ -61,7 +54,6 @@ FoldLevel = Literal[
     "lexicon_arabic",
     "name",
     "name_skeleton",
-    "script_skeleton",
 ]
 
 # ---------------------------------------------------------------- shared tables
@@ -312,43 +304,6 @@ def _name_skeleton(word: str) -> str:
     return re.sub(r"[aeiouyw]+", "a", word)  # vowels (and w between them) folded
 
 
-# ---------------------------------------------------------------- one skeleton for both scripts
-
-# Arabic letter -> skeleton symbol ("" dropped; و and ي are handled with the vowels).
-_SKELETON_ARABIC = {
-    "ا": "", "ء": "", "أ": "", "إ": "", "آ": "", "ئ": "", "ؤ": "", "ة": "", "ى": "",
-    "ع": "", "ب": "b", "پ": "b", "ت": "t", "ث": "t", "ط": "t", "ج": "j", "ح": "h",
-    "ه": "h", "خ": "x", "د": "d", "ذ": "d", "ض": "d", "ظ": "d", "ر": "r", "ز": "z",
-    "س": "s", "ص": "s", "ش": "c", "غ": "g", "گ": "g", "ڭ": "g", "ف": "f", "ڤ": "f",
-    "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "و": "w", "ي": "y",
-}  # fmt: skip
-# Arabizi and French spellings of one sound (longest first) as placeholders, then the
-# single letters; the placeholders are lowered last.
-_SKELETON_DIGRAPHS = (
-    ("kh", "X"), ("gh", "G"), ("ch", "C"), ("sh", "C"), ("dj", "j"), ("ph", "f"),
-    ("th", "t"), ("dh", "d"), ("ck", "k"), ("qu", "k"), ("ou", "u"),
-)  # fmt: skip
-_SKELETON_LATIN = str.maketrans(
-    {"5": "X", "x": "C", "9": "q", "7": "h", "8": "G", "3": "", "2": "", "p": "b", "v": "f"}
-    | {"o": "u", "c": "k"}
-)
-_SKELETON_SOFT_C = re.compile(r"c(?=[eiy])")
-_SKELETON_VOWELS = re.compile(r"(?<=.)[aeiuwy]|^[aeiu]")
-
-
-def _script_skeleton(word: str) -> str:
-    if not word or word.isdigit():
-        return word
-    if _ARABIC_LETTER.search(word):
-        word = "".join(_SKELETON_ARABIC.get(c, c) for c in word)
-    else:
-        for spelling, sound in _SKELETON_DIGRAPHS:
-            word = word.replace(spelling, sound)
-        word = _SKELETON_SOFT_C.sub("s", word).translate(_SKELETON_LATIN)
-    word = _SKELETON_VOWELS.sub("", word.lower())
-    return _REPEATS.sub(r"\1", word)
-
-
 _FOLDS: dict[str, Callable[[str], str]] = {
     "nlu": normalise,
     "choice": _choice,
@@ -361,5 +316,4 @@ _FOLDS: dict[str, Callable[[str], str]] = {
     "lexicon_arabic": _lexicon_arabic,
     "name": _name,
     "name_skeleton": _name_skeleton,
-    "script_skeleton": _script_skeleton,
 }
