@@ -136,3 +136,36 @@ def test_connections_are_checked_after_sitting_idle_not_before_each_transaction(
         assert backend() not in (pid, replaced)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=requires_postgres)], indirect=True
+)
+async def test_busy_database_threads_keep_their_connections(database_url):
+    """Every database thread and webhook thread busy at once, many times over: the
+    connections are opened once and kept, not opened and closed for each transaction."""
+    import asyncio
+    import time
+
+    from sqlalchemy import text
+
+    from bot.storage.db import (
+        DATABASE_THREADS,
+        WEBHOOK_THREADS,
+        in_session,
+        in_webhook_session,
+    )
+
+    backends = set()
+
+    def slow(session):
+        backends.add(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        session.execute(text("SELECT pg_sleep(0.01)"))
+        time.sleep(0.005)
+
+    for _ in range(5):
+        await asyncio.gather(
+            *(in_session(slow) for _ in range(DATABASE_THREADS * 2)),
+            *(in_webhook_session(slow) for _ in range(WEBHOOK_THREADS * 2)),
+        )
+    assert 0 < len(backends) <= DATABASE_THREADS + WEBHOOK_THREADS

@@ -77,6 +77,10 @@ def scrub_sqlite(*urls: str) -> None:
             connection.close()
 
 
+DATABASE_THREADS = 8  # PostgreSQL; SQLite has one (`database_executor`)
+WEBHOOK_THREADS = 2
+
+
 def build_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder created and WAL mode."""
     parsed = make_url(url)
@@ -96,10 +100,13 @@ def build_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # As many kept connections as threads that use them (`database_executor`,
+    # `webhook_executor`): with 5, under load every transaction beyond the fifth opened a
+    # new PostgreSQL connection and closed it after (a backend started each time).
     engine = create_engine(
         url,
         future=True,
-        pool_size=5,
+        pool_size=DATABASE_THREADS + WEBHOOK_THREADS,
         max_overflow=10,
         connect_args={"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {},
     )
@@ -174,7 +181,7 @@ def database_executor() -> ThreadPoolExecutor:
     sqlite = get_settings().app_database_url.startswith("sqlite")
     if sqlite not in _database_threads:
         _database_threads[sqlite] = ThreadPoolExecutor(
-            max_workers=1 if sqlite else 8, thread_name_prefix="bousla-db"
+            max_workers=1 if sqlite else DATABASE_THREADS, thread_name_prefix="bousla-db"
         )
     return _database_threads[sqlite]
 
@@ -191,7 +198,7 @@ def webhook_executor() -> ThreadPoolExecutor:
         return database_executor()
     if "webhooks" not in _webhook_threads:
         _webhook_threads["webhooks"] = ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="bousla-webhook-db"
+            max_workers=WEBHOOK_THREADS, thread_name_prefix="bousla-webhook-db"
         )
     return _webhook_threads["webhooks"]
 
