@@ -616,3 +616,53 @@ def test_memory_freed_is_given_back_after_the_model_loads(monkeypatch):
         "agent"
     )
     assert _resident_mb() < kept[1] - 150
+
+
+def test_dialogue_states_are_shared_between_policies_as_rasa_builds_them(monkeypatch):
+    """States asked again for the same events come from the tracker's copy, equal to what
+    Rasa builds, whatever the caller did to the previous copy; new events, another domain
+    or other options build them again."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.ops import rasa_tuning
+
+    rasa_own = DialogueStateTracker.past_states
+    monkeypatch.setattr(DialogueStateTracker, "past_states", rasa_own)
+    tracker, domain = _rasa_tracker(
+        "states", [("salam", "greet"), ("bghit nkhdem", "seek_job")], {"language": "ary_latn"}, {}
+    )
+    other_domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    rule_only = {"slots": ["requested_slot"], "loops": ["profile_form"]}
+    options = [
+        {},
+        {"ignore_rule_only_turns": True, "rule_only_data": rule_only},
+        {"omit_unset_slots": True},
+    ]
+    calls = []
+    counting = lambda self, *args, **kwargs: calls.append(1) or rasa_own(self, *args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(DialogueStateTracker, "past_states", counting)
+    rasa_tuning.share_dialogue_states_between_policies()
+
+    def check(expected_builds: int) -> None:
+        calls.clear()
+        for _ in range(3):
+            for option in options:
+                shared = tracker.past_states(domain, **option)
+                assert shared == rasa_own(tracker, domain, **option)
+                for state in shared:  # as the featurizers do to the last state
+                    for sub_state in state.values():
+                        sub_state.clear()
+        assert len(calls) == expected_builds  # Rasa's own builds, not the direct calls
+
+    check(expected_builds=3)  # one build per set of options
+    check(expected_builds=0)  # then copies
+    for event in (ActionExecuted("utter_ask_age"), BotUttered("3achrin?"), SlotSet("age", 20)):
+        tracker.update(event)
+        check(expected_builds=3)
+    assert tracker.past_states(other_domain) == rasa_own(tracker, other_domain)
+    assert tracker.past_states(domain, rule_only_data=dict(rule_only)) == rasa_own(
+        tracker, domain, rule_only_data=dict(rule_only)
+    )
+    tracker.update(UserUttered("wakha", {"name": "affirm", "confidence": 0.9}))
+    assert tracker.past_states(domain) == rasa_own(tracker, domain)
