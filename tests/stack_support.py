@@ -47,6 +47,14 @@ def twilio_env(twilio: FakeTwilioAPI) -> dict[str, str]:
     }
 
 
+def fake_twilio(context: background.Context) -> FakeTwilioAPI:
+    """The fake Twilio API of a background job's stack, stopped with the job."""
+    twilio = FakeTwilioAPI()
+    twilio.start()
+    context.cleanup(twilio.stop)
+    return twilio
+
+
 @dataclass
 class SharedStack:
     stack: Stack
@@ -56,9 +64,7 @@ class SharedStack:
 @background.job("shared stack")
 def start_shared_stack(context: background.Context) -> SharedStack:
     ensure_model(context.settings.models_dir)
-    twilio = FakeTwilioAPI()
-    twilio.start()
-    context.cleanup(twilio.stop)
+    twilio = fake_twilio(context)
     env = {
         **twilio_env(twilio),
         "TELEGRAM_BOT_TOKEN": "",

@@ -20,7 +20,7 @@ import pytest
 from bot.ops.fakes.twilio_api import FakeTwilioAPI, signed_headers, whatsapp_webhook_form
 from bot.ops.localstack import Stack, processes_with_marker
 from tests import background
-from tests.stack_support import ensure_model
+from tests.stack_support import ensure_model, fake_twilio, twilio_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.background("stack to kill")]
 
@@ -60,14 +60,9 @@ class FirstStart:
 @background.job("stack to kill")
 def start_the_stack_to_kill(context: background.Context) -> FirstStart:
     ensure_model(context.settings.models_dir)
-    twilio = FakeTwilioAPI()
-    twilio.start()
-    context.cleanup(twilio.stop)
+    twilio = fake_twilio(context)
     env = {
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-        "TWILIO_BASE_URL": twilio.url,
+        **twilio_env(twilio),
         "TELEGRAM_BOT_TOKEN": "",
         "TELEGRAM_SECRET_TOKEN": "",
         "BOUSLA_RETRY_BASE_SECONDS": "0.2",

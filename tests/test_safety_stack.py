@@ -27,7 +27,7 @@ from bot.ops.localstack import Stack, free_port
 from bot.storage.db import build_engine
 from bot.storage.models import AuditEntry, Handoff
 from tests import background
-from tests.stack_support import ensure_model
+from tests.stack_support import ensure_model, fake_twilio, twilio_env
 from tests.test_handoff_stack import PASSWORD, add_counsellor, variant
 
 pytestmark = [pytest.mark.slow, pytest.mark.background("safety stack")]
@@ -36,15 +36,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.background("safety stack")]
 @background.job("safety stack")
 def start_safety_stack(context: background.Context) -> Stack:
     ensure_model(context.settings.models_dir)
-    twilio = FakeTwilioAPI()
-    twilio.start()
-    context.cleanup(twilio.stop)
+    twilio = fake_twilio(context)
     actions_port = free_port()
     env = {
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-        "TWILIO_BASE_URL": twilio.url,
+        **twilio_env(twilio),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}",
         "BOUSLA_RETRY_BASE_SECONDS": "0.2",
     }

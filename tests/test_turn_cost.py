@@ -4,8 +4,10 @@ reads itself, TED's remembered predictions, and the turn benchmark's own arithme
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -343,19 +345,16 @@ def test_event_types_resolve_as_rasa_resolves_them(monkeypatch):
     assert Event.from_parameters(events[2].as_dict()) == events[2]
 
 
-async def test_calls_to_the_action_server_reuse_one_connection(monkeypatch):
+@contextlib.asynccontextmanager
+async def _action_server(answer: Callable[[dict], Awaitable[dict]], peers: list | None = None):
+    """A local HTTP action server answering each call with `answer(call)` (the callers'
+    addresses in `peers`); yields its webhook URL."""
     from aiohttp import web
-    from rasa.utils.endpoints import EndpointConfig
-
-    from bot.ops import rasa_tuning
-
-    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
-    peers: list = []
 
     async def webhook(request: web.Request) -> web.Response:
-        peers.append(request.transport.get_extra_info("peername"))
-        body = await request.json()
-        return web.json_response({"events": [], "responses": [{"text": body["next_action"]}]})
+        if peers is not None:
+            peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response(await answer(await request.json()))
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
@@ -365,7 +364,24 @@ async def test_calls_to_the_action_server_reuse_one_connection(monkeypatch):
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     try:
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        await runner.cleanup()
+
+
+async def test_calls_to_the_action_server_reuse_one_connection(monkeypatch):
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.ops import rasa_tuning
+
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    peers: list = []
+
+    async def echo(call: dict) -> dict:
+        return {"events": [], "responses": [{"text": call["next_action"]}]}
+
+    async with _action_server(echo, peers) as url:
+        endpoint = EndpointConfig(url)
         await endpoint.request(json={"next_action": "rasa"}, method="post")
         await endpoint.request(json={"next_action": "rasa"}, method="post")
         assert len(set(peers)) == 2  # Rasa's own: a connection per call
@@ -383,8 +399,6 @@ async def test_calls_to_the_action_server_reuse_one_connection(monkeypatch):
         ]
         assert len(peers) == 3 and len(set(peers)) == 1  # one connection, kept
         await endpoint.session().session.close()
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("window_turns", ["0", "3"])
@@ -518,31 +532,15 @@ async def test_quick_actions_answer_in_process_as_the_action_server_does(
     """The two actions of every message and the profile form's give the Rasa process the
     same events and messages run in-process as through an action server (rasa-sdk's
     executor behind HTTP, JSON both ways); a failing action fails as a failed call does."""
-    from aiohttp import web
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import EndpointConfig
 
     from bot.ops import rasa_tuning
 
-    executor = _sdk_executor()
-
-    async def webhook(request: web.Request) -> web.Response:
-        return web.json_response(await executor.run(await request.json()))
-
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    from rasa.utils.endpoints import EndpointConfig
-
-    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
-
-    async def run_once(sender: str) -> tuple[list, list]:
+    async def run_once(endpoint: EndpointConfig | None, sender: str) -> tuple[list, list]:
         tracker, domain = _rasa_tracker(sender, messages, slots, after)
         output = CollectingOutputChannel()
         nlg = TemplatedNaturalLanguageGenerator(domain.responses)
@@ -550,13 +548,10 @@ async def test_quick_actions_answer_in_process_as_the_action_server_does(
         return events, output.messages
 
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
-    try:
-        through_http = await run_once("every-turn-remote")
-        rasa_tuning.run_quick_actions_in_process()
-        await runner.cleanup()  # the action server is gone: the answer comes from here
-        in_process = await run_once("every-turn-local")
-    finally:
-        await runner.cleanup()
+    async with _action_server(_sdk_executor().run) as url:
+        through_http = await run_once(EndpointConfig(url), "every-turn-remote")
+    rasa_tuning.run_quick_actions_in_process()
+    in_process = await run_once(None, "every-turn-local")  # no action server at all
     assert in_process == through_http
     assert bool(through_http[0]) is says  # a slot, a notice; nothing for a sticky "ok"
 
@@ -564,7 +559,7 @@ async def test_quick_actions_answer_in_process_as_the_action_server_does(
         rasa_tuning._in_process_executor(), "run", _raise_database_down, raising=True
     )
     with pytest.raises(RasaException, match=action_name):
-        await run_once("every-turn-failing")
+        await run_once(None, "every-turn-failing")
 
 
 async def _raise_database_down(action_call: dict) -> dict:

@@ -7,6 +7,7 @@ keeps Rasa's behaviour and is tested against Rasa's own code (tests/test_turn_co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from typing import Any
 
@@ -255,14 +256,8 @@ def release_free_memory() -> None:
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        trim = libc.malloc_trim if libc is not None else None
-    except (OSError, AttributeError):
-        return
-    if trim is not None:
-        trim(0)
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 def give_back_memory_after_loading_the_model() -> None:

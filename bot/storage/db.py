@@ -196,14 +196,12 @@ def webhook_executor() -> ThreadPoolExecutor:
     """
     if get_settings().app_database_url.startswith("sqlite"):
         return database_executor()
-    if "webhooks" not in _webhook_threads:
-        _webhook_threads["webhooks"] = ThreadPoolExecutor(
-            max_workers=WEBHOOK_THREADS, thread_name_prefix="bousla-webhook-db"
-        )
-    return _webhook_threads["webhooks"]
+    return _webhook_threads()
 
 
-_webhook_threads: dict[str, ThreadPoolExecutor] = {}
+@lru_cache(maxsize=1)
+def _webhook_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=WEBHOOK_THREADS, thread_name_prefix="bousla-webhook-db")
 
 
 async def in_session(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
