@@ -56,6 +56,9 @@ class ScriptedBot:
             await output.send_text_with_buttons(sender, "نقدر نعاونك باش:", MENU_ARY)
         elif text == "silence":
             return
+        elif text == "three":
+            for number in (1, 2, 3):
+                await output.send_text_message(sender, f"reply {number}")
         elif text.startswith("long"):
             await output.send_text_message(sender, "Une phrase assez longue pour compter. " * 120)
         else:

@@ -166,6 +166,35 @@ def test_a_message_is_claimed_as_it_is_stored_when_its_person_has_nothing_older(
         assert finish_inbound_and_claim_next(session, following, lease_seconds=30) is None
 
 
+def test_a_short_message_claimed_as_it_is_stored_comes_with_the_choices_offered(database_url):
+    """What "2" refers to is looked up in the transaction that stores it (the worker needs
+    no query of its own), the same as `buttons_offered_before` says later."""
+    from bot.channels.queue import buttons_offered_before
+
+    menu = [{"title": "Formation", "payload": "/seek_training"}]
+
+    def store(provider_id: str, text: str, choices_up_to: int = 60):
+        with session_scope() as session:
+            return record_inbound(
+                session, channel="whatsapp", provider_message_id=provider_id, person_id="p",
+                address="whatsapp:+212600000000", text=text, claim_for=30,
+                choices_up_to=choices_up_to,
+            )  # fmt: skip
+
+    first = store("SM1", "salam")
+    assert first.snapshot.buttons_looked_up and first.snapshot.offered_buttons is None
+    with session_scope() as session:
+        enqueue_message(session, person_id="p", channel="whatsapp", text="Menu", buttons=menu)
+        finish_inbound(session, first)
+    second = store("SM2", "2")
+    assert second.snapshot.buttons_looked_up and second.snapshot.offered_buttons == menu
+    with session_scope() as session:
+        assert buttons_offered_before(session, second.snapshot) == menu
+        finish_inbound(session, second)
+    third = store("SM3", "wakha", choices_up_to=0)  # not asked: looked up when read
+    assert not third.snapshot.buttons_looked_up
+
+
 def test_two_messages_of_one_person_stored_at_once_are_never_both_claimed(database_url):
     """Two replicas storing the same person's messages at the same moment: one at most
     is started; the other waits for it (order kept)."""
@@ -202,10 +231,11 @@ def test_a_reply_is_claimed_as_it_is_queued_and_the_next_one_follows_it(database
                                    text="two", idempotency_key="in:1:2")  # fmt: skip
         again = enqueue_and_claim(session, claim_for=30, person_id="p", channel="whatsapp",
                                   text="one", idempotency_key="in:1:1")  # fmt: skip
-    assert first is not None and (first.text, first.address) == ("one", "whatsapp:+2126" + (
-        f"{abs(hash('p')) % 10**8:08d}"))  # fmt: skip
-    assert second is None  # "two" waits for "one", which is on its way
-    assert again is None  # queued before: never claimed twice
+    assert [(row.text, row.address) for row in first] == [("one", "whatsapp:+2126" + (
+        f"{abs(hash('p')) % 10**8:08d}"))]  # fmt: skip
+    first = first[0]
+    assert second == []  # "two" waits for "one", which is on its way
+    assert again == []  # queued before: never claimed twice
     assert claim_out() == []
     with session_scope() as session:
         mark_sent(session, first.id, provider_message_id="SM-one", template=None, commit=False)
@@ -214,6 +244,34 @@ def test_a_reply_is_claimed_as_it_is_queued_and_the_next_one_follows_it(database
     assert [(row.text, row.attempts) for row in following] == [("two", 1)]
     with session_scope() as session:
         assert session.get(OutboundMessage, first.id).status == "sent"
+
+
+def test_a_reply_is_claimed_behind_the_replies_its_worker_is_sending(database_url):
+    """`behind`: a turn's next reply joins the rows its worker holds, and never overtakes
+    a row it does not hold, nor one of its own that went back to the queue."""
+    from bot.channels.queue import release_unsent
+
+    inbound("p", "SM1")
+
+    def reply(text: str, behind=()) -> list:
+        with session_scope() as session:
+            return enqueue_and_claim(session, claim_for=30, person_id="p", channel="whatsapp",
+                                     text=text, behind=behind)  # fmt: skip
+
+    [first] = reply("one")
+    [second] = reply("two", behind=[first.id])  # held by the same worker: follows it
+    parts = reply("Une phrase assez longue pour compter. " * 90, behind=[first.id, second.id])
+    assert len(parts) == 3 and [p.id for p in parts] == sorted(p.id for p in parts)
+    assert reply("three", behind=[first.id]) == []  # `two` and the parts are not held
+    with session_scope() as session:
+        release_unsent(session, [second.id, *(p.id for p in parts)])
+        assert session.get(OutboundMessage, second.id).attempts == 0
+    # `two` is back in the queue: what comes after waits for it, held list or not.
+    assert reply("four", behind=[first.id, second.id]) == []
+    assert claim_out() == []  # `one` is still on its way
+    with session_scope() as session:
+        mark_sent(session, first.id, provider_message_id="SM-one", template=None)
+    assert claim_out() == [second.id]
 
 
 async def test_a_replica_starts_messages_at_once_only_while_it_has_room(database_url):

@@ -235,6 +235,30 @@ async def test_long_replies_are_split_on_sentences_and_sent_in_order(server, twi
     assert " ".join(bodies) == ("Une phrase assez longue pour compter. " * 120).strip()
 
 
+@pytest.mark.parametrize("message", ["three", "long"])
+async def test_a_send_failing_among_a_turns_replies_delays_the_rest_and_loses_none(
+    server, twilio, message
+):
+    """A turn's replies leave one after the other without a claim each; when one fails,
+    the ones after it wait for its retry: every reply once, in order."""
+    twilio.fail_next(500, after=1)  # the second reply
+    await server.post_whatsapp(
+        whatsapp_webhook_form(from_number=PHONE, body=message), twilio.auth_token
+    )
+    assert await wait_for(lambda: len(twilio.messages) == 3)
+    await wait_for(lambda: False, timeout=0.3)
+    bodies = [m["Body"] for m in twilio.messages]
+    if message == "three":
+        assert bodies == ["reply 1", "reply 2", "reply 3"]
+    else:
+        assert " ".join(bodies) == ("Une phrase assez longue pour compter. " * 120).strip()
+    assert len(twilio.requests) == 4  # the failed attempt, then each reply once
+    outbound = rows(OutboundMessage)
+    assert [(row.status, row.attempts) for row in outbound] == [
+        ("sent", 1), ("sent", 2), ("sent", 1)
+    ]  # fmt: skip
+
+
 async def test_messages_of_one_person_are_handled_and_answered_in_order(server, twilio, bot):
     bot.delay = 0.05  # slow enough for the messages to pile up
     for index in range(6):

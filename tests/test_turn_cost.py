@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from bot import PROJECT_ROOT
 from bot.actions.domain import domain_of, project_domain
 from bot.actions.slot_mappings import ValidateSlotMappings
-from bot.ops.bench.turn import breakdown, growth_rows, growth_windows
+from bot.ops.bench.turn import breakdown, growth_rows, growth_windows, whatsapp_breakdown
+from bot.ops.bench.turn_probe import WEBHOOK_STEP, WHATSAPP_PATH
 from bot.storage.turn_states import TURN_STATES
 
 
@@ -97,6 +98,11 @@ def test_the_breakdown_counts_per_turn_and_by_window(tmp_path):
         {"turn": "long-a#2", "part": "NLU (parse)", "ms": 30.0},
         {"turn": "long-a#2", "part": "action server payload", "ms": 0, "bytes": 3000, "events": 8},
         {"turn": "warmup-x#1", "part": "NLU (parse)", "ms": 999.0},
+        {"turn": WHATSAPP_PATH, "part": WEBHOOK_STEP, "ms": 4.0},
+        {"turn": WHATSAPP_PATH, "part": WEBHOOK_STEP, "ms": 6.0},
+        {"turn": WHATSAPP_PATH, "part": "reply sent to Twilio", "ms": 3.0},
+        {"turn": WHATSAPP_PATH, "part": "reply sent to Twilio", "ms": 3.0},
+        {"turn": WHATSAPP_PATH, "part": "reply sent to Twilio", "ms": 6.0},
     ]
     timings.write_text("\n".join(json.dumps(r) for r in records))
     rows = {r["step"]: r for r in breakdown(timings)}
@@ -109,6 +115,13 @@ def test_the_breakdown_counts_per_turn_and_by_window(tmp_path):
     assert rows["action server payload (bytes, events per call)"]["calls_per_turn"] == 2000
     early = {r["step"]: r for r in breakdown(timings, {"long-": range(1, 2)})}
     assert early["NLU (parse)"]["ms_per_turn"] == 10.0
+    assert not any(WHATSAPP_PATH in step or "Twilio" in step for step in rows)
+    # The WhatsApp path: per message (one webhook each), not per turn of the Rasa server.
+    whatsapp = {r["step"]: r for r in whatsapp_breakdown(timings)}
+    assert whatsapp["reply sent to Twilio"] == {
+        "step": "reply sent to Twilio", "calls_per_message": 1.5, "ms_per_message": 6.0
+    }  # fmt: skip
+    assert whatsapp[WEBHOOK_STEP]["ms_per_message"] == 5.0
 
 
 def test_growth_compares_windows_of_the_same_messages():

@@ -61,7 +61,9 @@ class Delivery(Protocol):
 
     def claim_for(self, outbox: bool = False) -> float | None: ...
 
-    def outbox_queued(self, snapshot: OutboundSnapshot | None) -> None: ...
+    def replies_under_way(self, person_id: str, channel: str) -> Any: ...
+
+    def outbox_queued(self, claimed: list[OutboundSnapshot], behind: Any = None) -> None: ...
 
 
 class OutboxOutput(OutputChannel):
@@ -146,11 +148,19 @@ class OutboxOutput(OutputChannel):
         lease = self.delivery.claim_for(outbox=True) if self.delivery else None
         if lease is None:
             await in_session(enqueue_message, **message)
-            snapshot = None
+            claimed, behind = [], None
         else:
-            snapshot = await in_session(enqueue_and_claim, claim_for=lease, **message)
+            # Queued behind the person's replies this worker is sending (a turn's earlier
+            # replies), it is claimed at once and follows them without a claim of its own.
+            behind = self.delivery.replies_under_way(recipient_id, self.name())
+            claimed = await in_session(
+                enqueue_and_claim,
+                claim_for=lease,
+                behind=behind.row_ids() if behind is not None else (),
+                **message,
+            )
         if self.delivery:
-            self.delivery.outbox_queued(snapshot)
+            self.delivery.outbox_queued(claimed, behind)
 
 
 class ProviderInput(InputChannel):

@@ -39,7 +39,7 @@ def enqueue_message(
     The caller commits; the Rasa server's delivery worker picks the rows up within
     `BOUSLA_CHANNEL_POLL_SECONDS` (at once for bot replies).
     """
-    row, _created = queue_message(
+    rows, _created = queue_message(
         session,
         person_id=person_id,
         channel=channel,
@@ -52,7 +52,7 @@ def enqueue_message(
         handoff_id=handoff_id,
         idempotency_key=idempotency_key,
     )
-    return row
+    return rows[0]
 
 
 def queue_message(
@@ -68,15 +68,15 @@ def queue_message(
     counsellor_id: int | None = None,
     handoff_id: int | None = None,
     idempotency_key: str | None = None,
-) -> tuple[OutboundMessage, bool]:
-    """`enqueue_message`, and whether its rows were created now (False: the row queued
-    before under the same idempotency key)."""
+) -> tuple[list[OutboundMessage], bool]:
+    """`enqueue_message`'s rows, in delivery order, and whether they were created now
+    (False: the first row, queued before under the same idempotency key)."""
     if idempotency_key:
         existing = session.execute(
             select(OutboundMessage).where(OutboundMessage.idempotency_key == idempotency_key)
         ).scalar_one_or_none()
         if existing is not None:
-            return existing, False
+            return [existing], False
     parts = _parts(channel, text, buttons)
     rows = []
     now = utcnow()
@@ -105,7 +105,7 @@ def queue_message(
     for row in rows:
         session.add(row)
         session.flush()  # ids in order: the delivery order of the parts
-    return rows[0], True
+    return rows, True
 
 
 def _parts(channel: str, text: str | None, buttons: list[dict] | None) -> list[str | None]:

@@ -14,11 +14,12 @@ person's messages are processed, and their replies sent, one at a time, oldest f
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -55,6 +56,10 @@ class InboundSnapshot:
     received_at: datetime
     # Processed before (a crash, a failure, a store outage): Rasa may already have it.
     tried_before: bool = False
+    # The buttons of the bot's last message before this one (what "2" refers to), when
+    # looked up as it was stored (`record_inbound(choices_of=...)`); else looked up later.
+    offered_buttons: list[dict] | None = None
+    buttons_looked_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,32 +122,38 @@ def _claim_new_head(
     unfinished: tuple[str, ...],
     status: str,
     lease_seconds: float,
+    behind: Collection[int] = (),
 ) -> bool:
     """Claim `row`, just added in this transaction, if no older row of its person is
-    unfinished. The person's row is locked first (PostgreSQL), so that two of their
-    messages stored at once in two replicas are never both taken as the oldest. (NO KEY
-    UPDATE, the lock an UPDATE of the person takes: a stronger one would wait for, and
-    deadlock with, transactions that merely insert rows referring to the person.)"""
+    unfinished, except rows in `behind` still in `status` (rows the caller's worker holds
+    and delivers in order before this one). The person's row is locked first
+    (PostgreSQL), so that two of their messages stored at once in two replicas are never
+    both taken as the oldest. (NO KEY UPDATE, the lock an UPDATE of the person takes: a
+    stronger one would wait for, and deadlock with, transactions that merely insert rows
+    referring to the person.)"""
     session.execute(
         select(Person.id).where(Person.id == row.person_id).with_for_update(key_share=True)
     )
-    older = session.execute(
-        select(model.id)
-        .where(
-            model.person_id == row.person_id,
-            model.status.in_(unfinished),
-            model.id < row.id,
-            model.channel == row.channel,
-        )
-        .limit(1)
-    ).first()
-    if older is not None:
+    older = select(model.id).where(
+        model.person_id == row.person_id,
+        model.status.in_(unfinished),
+        model.id < row.id,
+        model.channel == row.channel,
+    )
+    if behind:
+        # A held row that went back to the queue (a failed send) is waited for again.
+        older = older.where(or_(model.id.not_in(list(behind)), model.status != status))
+    if session.execute(older.limit(1)).first() is not None:
         return False
+    _claim_added(row, status, lease_seconds)
+    session.flush()
+    return True
+
+
+def _claim_added(row: InboundMessage | OutboundMessage, status: str, lease_seconds: float) -> None:
     row.status = status
     row.attempts = (row.attempts or 0) + 1
     row.lease_until = utcnow() + timedelta(seconds=lease_seconds)
-    session.flush()
-    return True
 
 
 # ---------------------------------------------------------------- inbox
@@ -185,6 +196,7 @@ def record_inbound(
     media: list[dict] | None = None,
     location: dict | None = None,
     claim_for: float | None = None,
+    choices_up_to: int = 0,
 ) -> int | None:
     """Persist an incoming message; its id, or None when this provider id was seen before.
 
@@ -193,6 +205,8 @@ def record_inbound(
     when it is its person's oldest unfinished one (the usual case: people wait for the
     answer), and a `ClaimedInbound` is returned: the caller's worker starts on it at once,
     with no claim of its own. Otherwise it waits in the inbox to be claimed as usual.
+    A claimed text of at most `choices_up_to` characters (a reply such as "2") comes with
+    the buttons offered before it (`buttons_offered_before`), looked up in that transaction.
     """
     provider_message_id, person_id, address, text, payload, media, location = storable(
         (provider_message_id, person_id, address, text, payload, media, location)
@@ -220,23 +234,29 @@ def record_inbound(
             claimed = claim_for is not None and _claim_new_head(
                 session, InboundMessage, message, INBOX_UNFINISHED, "processing", claim_for
             )
-            session.commit()
             if not claimed:
+                session.commit()
                 return message.id
-            return ClaimedInbound(
-                InboundSnapshot(
-                    id=message.id,
-                    channel=channel,
-                    provider_message_id=provider_message_id,
-                    person_id=person_id,
-                    text=text,
-                    payload=payload,
-                    media=message.media,
-                    location=location,
-                    attempts=message.attempts,
-                    received_at=message.received_at,
-                )
+            snapshot = InboundSnapshot(
+                id=message.id,
+                channel=channel,
+                provider_message_id=provider_message_id,
+                person_id=person_id,
+                text=text,
+                payload=payload,
+                media=message.media,
+                location=location,
+                attempts=message.attempts,
+                received_at=message.received_at,
             )
+            if text and len(text) <= choices_up_to:
+                snapshot = replace(
+                    snapshot,
+                    offered_buttons=buttons_offered_before(session, snapshot),
+                    buttons_looked_up=True,
+                )
+            session.commit()
+            return ClaimedInbound(snapshot)
         except IntegrityError:
             session.rollback()
             duplicate = session.execute(
@@ -454,22 +474,48 @@ def _outbound_snapshot(
 
 
 def enqueue_and_claim(
-    session: Session, *, claim_for: float, **message: Any
-) -> OutboundSnapshot | None:
-    """`enqueue_message`; when the new row is its person's oldest unfinished one (the
-    person has nothing else on its way), it is claimed in the same transaction and its
-    snapshot returned, for the caller's worker to send at once. Commits."""
-    row, created = queue_message(session, **message)
-    snapshot = None
+    session: Session, *, claim_for: float, behind: Collection[int] = (), **message: Any
+) -> list[OutboundSnapshot]:
+    """`enqueue_message`; when the new rows (a long text is several) are their person's
+    next ones, they are claimed in the same transaction and their snapshots returned, in
+    order, for the caller's worker to send at once. Next ones: nothing older is
+    unfinished, or only rows in `behind`, which the caller's worker holds and sends in
+    order before these (a turn's earlier replies). Commits."""
+    rows, created = queue_message(session, **message)
+    snapshots = []
     if created and _claim_new_head(
-        session, OutboundMessage, row, OUTBOX_UNFINISHED, "sending", claim_for
+        session, OutboundMessage, rows[0], OUTBOX_UNFINISHED, "sending", claim_for, behind
     ):
+        for part in rows[1:]:
+            _claim_added(part, "sending", claim_for)
+        session.flush()
         person = session.execute(
-            select(Person.address, Person.last_inbound_at).where(Person.id == row.person_id)
+            select(Person.address, Person.last_inbound_at).where(Person.id == rows[0].person_id)
         ).one()
-        snapshot = _outbound_snapshot(row, person.address, person.last_inbound_at)
+        snapshots = [
+            _outbound_snapshot(row, person.address, person.last_inbound_at) for row in rows
+        ]
     session.commit()
-    return snapshot
+    return snapshots
+
+
+def release_unsent(session: Session, message_ids: Collection[int]) -> None:
+    """Rows a worker held to send after one whose send failed: back to the queue, due at
+    once and behind that one (only the oldest unfinished row of a person is claimed), with
+    the claim that never sent them not counted as an attempt. Commits."""
+    if message_ids:
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(list(message_ids)), _STILL_SENDING)
+            .values(
+                status="pending",
+                lease_until=None,
+                next_attempt_at=utcnow(),
+                attempts=OutboundMessage.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
 
 
 def mark_sent(

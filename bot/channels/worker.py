@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -83,13 +84,36 @@ class _Lane:
     claim: Callable[..., list[Any]]  # queue.claim_inbound or queue.claim_outbound
     channels: Callable[[], list[str]]
     ready: Callable[[], bool]
-    handle: Callable[[Any], Awaitable[None]]
+    begin: Callable[[Any], None]  # start the work on one claimed row
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     busy: dict[int, asyncio.Task] = field(default_factory=dict)
     # Rows may be waiting that nobody started (the lane was full, or a handler failed):
     # the next row finished wakes the lane to claim them. Otherwise a finished row wakes
     # nothing: rows written here start at once or follow their person's previous one.
     backlog: bool = False
+
+
+@dataclass(eq=False)
+class _Replies:
+    """A person's outbox rows this worker holds (claimed) and sends one after the other, in
+    one task. A reply queued while the task runs is claimed behind these rows and added
+    here (`OutboxOutput.enqueue`), so it leaves as soon as the previous one is accepted,
+    without a claim of its own; recording each row as sent goes on beside the sends."""
+
+    rows: deque[queue.OutboundSnapshot]
+    current: int | None = None
+    taking: bool = True  # still takes rows queued behind its own
+    failed: bool = False  # a send failed: rows queued behind go back to the queue
+
+    @property
+    def key(self) -> tuple[str, str]:
+        row = self.rows[0]
+        return row.person_id, row.channel
+
+    def row_ids(self) -> list[int]:
+        """The rows held: the one being sent and those waiting."""
+        held = [row.id for row in self.rows]
+        return held if self.current is None else [self.current, *held]
 
 
 class ChannelWorker:
@@ -118,15 +142,18 @@ class ChannelWorker:
             queue.claim_inbound,
             channels=lambda: list(self.inputs),
             ready=lambda: bool(self.inputs) and self._agent_ready(),
-            handle=self._process,
+            begin=lambda row: self._start(self._inbox, row.id, self._process(row)),
         )
         self._outbox = _Lane(
             "outbox",
             queue.claim_outbound,
             channels=lambda: list(self.senders),
             ready=lambda: bool(self.senders),
-            handle=self._deliver,
+            begin=lambda row: self._send_in_order([row]),
         )
+        # The replies this worker is sending, by (person, channel), while they take more.
+        self._replies: dict[tuple[str, str], _Replies] = {}
+        self._sending: set[_Replies] = set()
         self._loops: list[asyncio.Task] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -226,22 +253,40 @@ class ChannelWorker:
         """After a webhook stored a message: start on it if it was claimed with
         `claim_for()`, else wake the inbox (nothing for a message seen before)."""
         if isinstance(inbound_id, queue.ClaimedInbound):
-            self._start(self._inbox, inbound_id.snapshot)
+            self._inbox.begin(inbound_id.snapshot)
         elif inbound_id is not None and inbound_id is not spool.SPOOLED:
             self.wake_inbox()
 
-    def outbox_queued(self, snapshot: queue.OutboundSnapshot | None) -> None:
-        """After a reply was queued: send it at once if it was claimed, else wake the
-        outbox (it waits behind its person's earlier messages, or for a free slot)."""
-        if snapshot is not None and self.running:
-            self._start(self._outbox, snapshot)
-        else:
-            self.wake_outbox()
+    def replies_under_way(self, person_id: str, channel: str) -> _Replies | None:
+        """The person's replies this worker is sending and may still add to: a new reply
+        claimed behind their rows (`queue.enqueue_and_claim(behind=...)`) joins them."""
+        replies = self._replies.get((person_id, channel))
+        return replies if replies is not None and replies.taking else None
 
-    def _start(self, lane: _Lane, row: Any) -> None:
-        task = asyncio.create_task(lane.handle(row))
-        lane.busy[row.id] = task
-        task.add_done_callback(lambda _, rid=row.id: self._done(lane, rid))
+    def outbox_queued(
+        self,
+        claimed: list[queue.OutboundSnapshot] | queue.OutboundSnapshot | None,
+        behind: _Replies | None = None,
+    ) -> None:
+        """After a reply was queued: send it at once if it was claimed (after the replies
+        `behind` it, if they are still being sent), else wake the outbox (it waits behind
+        its person's earlier messages, or for a free slot)."""
+        rows = [claimed] if isinstance(claimed, queue.OutboundSnapshot) else list(claimed or [])
+        if not rows or not self.running:
+            self.wake_outbox()
+        elif behind is not None and behind.taking:
+            behind.rows.extend(rows)
+        elif behind is not None and behind.failed:
+            # Claimed behind a send that has failed since: back to the queue, after it.
+            self._outbox.backlog = True
+            asyncio.create_task(self._release_unsent([row.id for row in rows]))
+        else:
+            self._send_in_order(rows)
+
+    def _start(self, lane: _Lane, row_id: int, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        lane.busy[row_id] = task
+        task.add_done_callback(lambda _, rid=row_id: self._done(lane, rid))
 
     def _threadsafe(self, callback: Callable[[], None]) -> None:
         loop = self._loop
@@ -282,7 +327,7 @@ class ChannelWorker:
                     if replayed:
                         lane.wake.set()
                     for row in rows:
-                        self._start(lane, row)
+                        lane.begin(row)
                 if claimed and claimed == free:
                     lane.backlog = True  # there may be more
                     continue
@@ -339,7 +384,7 @@ class ChannelWorker:
                 queue.finish_inbound_and_claim_next, row, lease_seconds=self.lease_seconds
             )
             if following is not None:  # the person wrote again meanwhile
-                self._start(self._inbox, following)
+                self._inbox.begin(following)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -419,51 +464,105 @@ class ChannelWorker:
 
     # ------------------------------------------------------------ outbox
 
-    async def _deliver(self, row: queue.OutboundSnapshot) -> None:
+    def _send_in_order(self, rows: list[queue.OutboundSnapshot]) -> None:
+        """Start sending a person's claimed rows, in order, in one task."""
+        replies = _Replies(deque(rows))
+        self._replies[replies.key] = replies
+        self._sending.add(replies)
+        self._start(self._outbox, rows[0].id, self._deliver(replies))
+
+    async def _deliver(self, replies: _Replies) -> None:
+        records: list[asyncio.Task] = []
+        key = replies.key
+        try:
+            while replies.rows:
+                row = replies.rows.popleft()
+                replies.current = row.id
+                outcome = await self._send(row, replies)
+                if outcome is None:
+                    return
+                if replies.rows:  # the next one is already ours: it goes now
+                    records.append(
+                        asyncio.create_task(self._store_result(_mark_sent_and_after, row, outcome))
+                    )
+                    continue
+                replies.taking = False  # a reply queued from now on starts on its own
+                # The rows before are recorded first: the claim below sees them finished.
+                await asyncio.gather(*records, return_exceptions=True)
+                following = await self._store_result(
+                    _mark_sent_and_claim_next, row, outcome, lease_seconds=self.lease_seconds
+                )
+                if following is not None:  # the person's next message, in order
+                    self._send_in_order([following])
+        finally:
+            replies.taking = False
+            if self._replies.get(key) is replies:
+                del self._replies[key]
+            if records:
+                await asyncio.gather(*records, return_exceptions=True)
+            self._sending.discard(replies)
+
+    async def _send(self, row: queue.OutboundSnapshot, replies: _Replies) -> SendOutcome | None:
+        """Send one row; on failure record it (retry later or failed for good), put the rows
+        held behind it back in the queue, and return None."""
         sender = self.senders[row.channel]
         try:
-            outcome = await sender.send(row)
+            return await sender.send(row)
         except asyncio.CancelledError:
             raise
-        except PermanentSendError as error:
-            logger.warning("Outbox %s refused by %s: %s", row.id, row.channel, error)
+        except Exception as error:
+            replies.taking, replies.failed = False, True
+            unsent = [held.id for held in replies.rows]
+            replies.rows.clear()
+            replies.current = None
             self._outbox.backlog = True  # the person's next message, if any
+            await self._send_failed(row, error)
+            await self._release_unsent(unsent)
+            return None
+
+    async def _send_failed(self, row: queue.OutboundSnapshot, error: Exception) -> None:
+        if isinstance(error, PermanentSendError):
+            logger.warning("Outbox %s refused by %s: %s", row.id, row.channel, error)
             await in_session(queue.mark_failed, row.id, error=str(error))
             await in_session(_after_delivery, row)
             return
-        except Exception as error:
-            self._outbox.backlog = True
-            retry_after = error.retry_after if isinstance(error, TransientSendError) else None
-            if not isinstance(error, TransientSendError):
-                logger.exception("Outbox %s: unexpected error from %s", row.id, row.channel)
-            delay = max(retry_after or 0.0, self._backoff(row.attempts))
-            age = (utcnow() - row.created_at).total_seconds()
-            give_up = age + delay > self.give_up_seconds
-            status = await in_session(
-                queue.retry_outbound_later,
-                row.id,
-                error=str(error) or repr(error),
-                delay_seconds=delay,
-                give_up=give_up,
-            )
-            logger.warning(
-                "Outbox %s attempt %s to %s failed (%s); %s",
-                row.id,
-                row.attempts,
-                row.channel,
-                error,
-                "given up" if status == "failed" else f"retry in {delay:.1f} s",
-            )
-            if status == "pending":
-                self._wake_later(delay)
-            else:
-                await in_session(_after_delivery, row)
-            return
-        following = await self._store_result(
-            _mark_sent_and_claim_next, row, outcome, lease_seconds=self.lease_seconds
+        retry_after = error.retry_after if isinstance(error, TransientSendError) else None
+        if not isinstance(error, TransientSendError):
+            logger.error("Outbox %s: unexpected error from %s", row.id, row.channel, exc_info=error)
+        delay = max(retry_after or 0.0, self._backoff(row.attempts))
+        age = (utcnow() - row.created_at).total_seconds()
+        give_up = age + delay > self.give_up_seconds
+        status = await in_session(
+            queue.retry_outbound_later,
+            row.id,
+            error=str(error) or repr(error),
+            delay_seconds=delay,
+            give_up=give_up,
         )
-        if following is not None:  # the person's next message, in order
-            self._start(self._outbox, following)
+        logger.warning(
+            "Outbox %s attempt %s to %s failed (%s); %s",
+            row.id,
+            row.attempts,
+            row.channel,
+            error,
+            "given up" if status == "failed" else f"retry in {delay:.1f} s",
+        )
+        if status == "pending":
+            self._wake_later(delay)
+        else:
+            await in_session(_after_delivery, row)
+
+    async def _release_unsent(self, message_ids: list[int]) -> None:
+        """Rows held behind a failed send go back to the queue (if the database does not
+        answer, their lease runs out and they are claimed again, in order, all the same)."""
+        if not message_ids:
+            return
+        try:
+            await in_session(queue.release_unsent, message_ids)
+        except Exception as error:
+            if not self._outage(error):
+                logger.exception("Could not put outbox rows %s back in the queue", message_ids)
+        self.wake_outbox()
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with ±20 % jitter: base, 2×base, 4×base... up to the max."""
@@ -485,11 +584,12 @@ class ChannelWorker:
         while not self._stopping:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
-                if self._inbox.busy or self._outbox.busy:
+                outbound_ids = [i for replies in self._sending for i in replies.row_ids()]
+                if self._inbox.busy or outbound_ids:
                     await in_session(
                         queue.renew_leases,
                         inbound_ids=list(self._inbox.busy),
-                        outbound_ids=list(self._outbox.busy),
+                        outbound_ids=outbound_ids,
                         lease_seconds=self.lease_seconds,
                     )
             except Exception as error:
@@ -509,10 +609,8 @@ def _after_delivery(session: Any, row: queue.OutboundSnapshot) -> None:
     after_delivery(session, outbound_id=row.id, person_id=row.person_id, channel=row.channel)
 
 
-def _mark_sent_and_claim_next(
-    session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome, *, lease_seconds: float
-) -> queue.OutboundSnapshot | None:
-    """The row sent, and the person's next due message claimed, in one transaction."""
+def _mark_sent_and_after(session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome) -> None:
+    """The row sent (and, for an erased person's last message, the rest erased)."""
     queue.mark_sent(
         session,
         row.id,
@@ -521,6 +619,13 @@ def _mark_sent_and_claim_next(
         commit=False,
     )
     _after_delivery(session, row)
+
+
+def _mark_sent_and_claim_next(
+    session: Any, row: queue.OutboundSnapshot, outcome: SendOutcome, *, lease_seconds: float
+) -> queue.OutboundSnapshot | None:
+    """The row sent, and the person's next due message claimed, in one transaction."""
+    _mark_sent_and_after(session, row, outcome)
     following = queue.claim_outbound(
         session,
         channels=[row.channel],

@@ -36,6 +36,7 @@ from pathlib import Path
 import httpx
 
 from bot.ops.bench.stats import latency_ms, print_rows
+from bot.ops.bench.turn_probe import WEBHOOK_STEP, WHATSAPP_PATH
 
 STARTER_MESSAGES = ["hello", "I am sad", "yes", "great", "goodbye", "are you a bot?", "no"]
 BOUSLA_MESSAGES = [
@@ -237,6 +238,8 @@ def breakdown(timings: Path, senders: dict[str, range] | None = None) -> list[di
     turns: set[str] = set()
     for line in timings.read_text().splitlines():
         record = json.loads(line)
+        if record["turn"] == WHATSAPP_PATH:
+            continue  # `whatsapp_breakdown`
         sender, _, number = record["turn"].rpartition("#")
         if senders is not None:
             if not any(
@@ -265,6 +268,24 @@ def breakdown(timings: Path, senders: dict[str, range] | None = None) -> list[di
             "ms_per_turn": round(statistics.fmean(e for _, e in payload), 1),
         })  # fmt: skip
     return rows
+
+
+def whatsapp_breakdown(timings: Path) -> list[dict]:
+    """Mean milliseconds per WhatsApp message of the WhatsApp path's own steps (one webhook
+    per message). Replies are sent beside the turn, so these overlap it in part."""
+    totals: dict[str, float] = collections.defaultdict(float)
+    counts: dict[str, int] = collections.defaultdict(int)
+    for line in timings.read_text().splitlines():
+        record = json.loads(line)
+        if record["turn"] == WHATSAPP_PATH:
+            totals[record["part"]] += record["ms"]
+            counts[record["part"]] += 1
+    n = counts.get(WEBHOOK_STEP) or 1
+    return [
+        {"step": part, "calls_per_message": round(counts[part] / n, 2),
+         "ms_per_message": round(totals[part] / n, 2)}
+        for part in sorted(totals, key=lambda p: -totals[p])
+    ]  # fmt: skip
 
 
 def run_benchmark(
@@ -314,6 +335,9 @@ def run_benchmark(
                 finally:
                     stack.stop()
                 report["breakdown, all turns"] = breakdown(timings)
+                report["breakdown, the WhatsApp path besides the turn"] = whatsapp_breakdown(
+                    timings
+                )
                 for label, numbers in growth_windows(long).items():
                     report[f"breakdown, long conversation {label}"] = breakdown(
                         timings, {"long-": numbers}

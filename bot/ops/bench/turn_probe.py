@@ -24,8 +24,14 @@ _lock = threading.Lock()
 _turns: dict[str, int] = {}
 
 
-def _record(part: str, seconds: float, **extra: Any) -> None:
-    turn = TURN.get()
+# The WhatsApp path's own steps (webhook, outbox, Twilio) are tagged with this instead of
+# a turn: some run before the turn starts or after it ends.
+WHATSAPP_PATH = "whatsapp path"
+WEBHOOK_STEP = "webhook (signature, message stored)"
+
+
+def _record(part: str, seconds: float, turn: str | None = None, **extra: Any) -> None:
+    turn = turn or TURN.get()
     if turn is None:
         return
     line = json.dumps({"turn": turn, "part": part, "ms": round(seconds * 1000, 3), **extra})
@@ -140,4 +146,36 @@ def install() -> None:
     GraphNode.__call__ = call_node
 
     _time_sync(DialogueStateTracker, "copy", "tracker copy before an action")
+    _time_whatsapp_path()
     _time_sync(rasa_stores, "erasure_confirmed", "Bousla hook: erasure check on save")
+
+
+def _time_whatsapp_path() -> None:
+    """The steps a WhatsApp message takes besides the turn: the webhook (signature checked,
+    message stored), the lookup of the numbered choices offered before, each reply written
+    to the outbox, sent to Twilio and recorded as sent."""
+    from bot.channels import worker
+    from bot.channels.base import OutboxOutput
+    from bot.channels.whatsapp import WhatsAppInput, WhatsAppSender
+
+    steps = [
+        (WhatsAppInput, "webhook", WEBHOOK_STEP),
+        (WhatsAppInput, "read_text", "numbered choices offered before"),
+        (OutboxOutput, "enqueue", "reply written to the outbox"),
+        (WhatsAppSender, "send", "reply sent to Twilio"),
+        (worker.ChannelWorker, "_store_result", "result recorded (reply sent, message done)"),
+    ]
+    for owner, name, part in steps:
+        original = getattr(owner, name)
+
+        def timed(*args, _original=original, _part=part, **kwargs):
+            async def run():
+                begun = time.perf_counter()
+                try:
+                    return await _original(*args, **kwargs)
+                finally:
+                    _record(_part, time.perf_counter() - begun, turn=WHATSAPP_PATH)
+
+            return run()
+
+        setattr(owner, name, functools.wraps(original)(timed))

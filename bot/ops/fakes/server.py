@@ -45,7 +45,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []  # every request, failed ones included
         # Called (in the server's thread) with the address of every accepted message.
         self.on_accept: Callable[[str], None] | None = None
-        self._failures: list[_Failure] = []
+        self._failures: list[_Failure | None] = []  # None: that call is answered as usual
         self._down_until = 0.0
         self._lock = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -100,10 +100,12 @@ class FakeServer:
     # ------------------------------------------------------------ failures
 
     def fail_next(
-        self, status: int = 500, count: int = 1, retry_after: float | None = None
+        self, status: int = 500, count: int = 1, retry_after: float | None = None, after: int = 0
     ) -> None:
-        """Answer the next `count` API calls with `status` (e.g. 500, or 429 + retry_after)."""
+        """Answer the next `count` API calls with `status` (e.g. 500, or 429 + retry_after),
+        once `after` more calls were answered as usual."""
         with self._lock:
+            self._failures += [None] * after
             self._failures += [_Failure(status, retry_after) for _ in range(count)]
 
     def go_down(self, seconds: float) -> None:
