@@ -166,35 +166,6 @@ def test_a_message_is_claimed_as_it_is_stored_when_its_person_has_nothing_older(
         assert finish_inbound_and_claim_next(session, following, lease_seconds=30) is None
 
 
-def test_a_short_message_claimed_as_it_is_stored_comes_with_the_choices_offered(database_url):
-    """What "2" refers to is looked up in the transaction that stores it (the worker needs
-    no query of its own), the same as `buttons_offered_before` says later."""
-    from bot.channels.queue import buttons_offered_before
-
-    menu = [{"title": "Formation", "payload": "/seek_training"}]
-
-    def store(provider_id: str, text: str, choices_up_to: int = 60):
-        with session_scope() as session:
-            return record_inbound(
-                session, channel="whatsapp", provider_message_id=provider_id, person_id="p",
-                address="whatsapp:+212600000000", text=text, claim_for=30,
-                choices_up_to=choices_up_to,
-            )  # fmt: skip
-
-    first = store("SM1", "salam")
-    assert first.snapshot.buttons_looked_up and first.snapshot.offered_buttons is None
-    with session_scope() as session:
-        enqueue_message(session, person_id="p", channel="whatsapp", text="Menu", buttons=menu)
-        finish_inbound(session, first)
-    second = store("SM2", "2")
-    assert second.snapshot.buttons_looked_up and second.snapshot.offered_buttons == menu
-    with session_scope() as session:
-        assert buttons_offered_before(session, second.snapshot) == menu
-        finish_inbound(session, second)
-    third = store("SM3", "wakha", choices_up_to=0)  # not asked: looked up when read
-    assert not third.snapshot.buttons_looked_up
-
-
 def test_two_messages_of_one_person_stored_at_once_are_never_both_claimed(database_url):
     """Two replicas storing the same person's messages at the same moment: one at most
     is started; the other waits for it (order kept)."""
@@ -275,10 +246,10 @@ def test_a_reply_is_claimed_behind_the_replies_its_worker_is_sending(database_ur
 
 
 async def test_a_replica_starts_messages_at_once_only_while_it_has_room(database_url):
-    """Beyond `START_AT_ONCE_BELOW` turns under way, a webhook's message waits in the
+    """Beyond `TURNS_AT_ONCE` turns under way, a webhook's message waits in the
     shared inbox (any replica may take it); replies are still sent at once."""
     from bot.channels.whatsapp import WhatsAppInput
-    from bot.channels.worker import START_AT_ONCE_BELOW, ChannelWorker
+    from bot.channels.worker import TURNS_AT_ONCE, ChannelWorker
 
     channel = WhatsAppInput(account_sid="AC0", auth_token="token", whatsapp_from="whatsapp:+1",
                             base_url="http://127.0.0.1:9")  # fmt: skip
@@ -288,10 +259,59 @@ async def test_a_replica_starts_messages_at_once_only_while_it_has_room(database
     await worker.start()
     try:
         assert worker.claim_for() == worker.lease_seconds
-        for index in range(START_AT_ONCE_BELOW):
+        for index in range(TURNS_AT_ONCE):
             worker._inbox.busy[-1 - index] = None  # turns under way
         assert worker.claim_for() is None
         assert worker.claim_for(outbox=True) == worker.lease_seconds
     finally:
         worker._inbox.busy.clear()
+        await worker.stop()
+
+
+async def test_a_replica_works_on_at_most_turns_at_once_and_leaves_the_rest_queued(database_url):
+    """A turn is CPU work on the server's event loop: a replica takes at most
+    `TURNS_AT_ONCE` messages from the inbox at a time; the others wait there (for it, or
+    for another replica) and are all answered in the end."""
+    import asyncio
+
+    from bot.channels.whatsapp import WhatsAppInput
+    from bot.channels.worker import TURNS_AT_ONCE, ChannelWorker
+
+    for index in range(TURNS_AT_ONCE + 6):
+        inbound(f"person-{index}", f"SM{index}")
+    release = asyncio.Event()
+    under_way: list[str] = []
+    most = 0
+
+    async def turn(message) -> None:
+        nonlocal most
+        under_way.append(message.sender_id)
+        most = max(most, len(under_way))
+        await release.wait()
+        under_way.remove(message.sender_id)
+
+    channel = WhatsAppInput(account_sid="AC0", auth_token="token", whatsapp_from="whatsapp:+1",
+                            base_url="http://127.0.0.1:9")  # fmt: skip
+    worker = ChannelWorker(poll_seconds=0.05)
+    worker.register(channel, turn)
+    await worker.start()
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if len(under_way) == TURNS_AT_ONCE:
+                break
+        await asyncio.sleep(0.3)  # time for the worker to claim more, if it would
+        assert len(under_way) == most == TURNS_AT_ONCE
+        with session_scope() as session:
+            assert session.query(InboundMessage).filter_by(status="pending").count() == 6
+        release.set()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            with session_scope() as session:
+                done = session.query(InboundMessage).filter_by(status="done").count()
+            if done == TURNS_AT_ONCE + 6:
+                break
+        assert done == TURNS_AT_ONCE + 6 and most == TURNS_AT_ONCE
+    finally:
+        release.set()
         await worker.stop()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,10 +56,6 @@ class InboundSnapshot:
     received_at: datetime
     # Processed before (a crash, a failure, a store outage): Rasa may already have it.
     tried_before: bool = False
-    # The buttons of the bot's last message before this one (what "2" refers to), when
-    # looked up as it was stored (`record_inbound(choices_of=...)`); else looked up later.
-    offered_buttons: list[dict] | None = None
-    buttons_looked_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,7 +192,6 @@ def record_inbound(
     media: list[dict] | None = None,
     location: dict | None = None,
     claim_for: float | None = None,
-    choices_up_to: int = 0,
 ) -> int | None:
     """Persist an incoming message; its id, or None when this provider id was seen before.
 
@@ -205,8 +200,6 @@ def record_inbound(
     when it is its person's oldest unfinished one (the usual case: people wait for the
     answer), and a `ClaimedInbound` is returned: the caller's worker starts on it at once,
     with no claim of its own. Otherwise it waits in the inbox to be claimed as usual.
-    A claimed text of at most `choices_up_to` characters (a reply such as "2") comes with
-    the buttons offered before it (`buttons_offered_before`), looked up in that transaction.
     """
     provider_message_id, person_id, address, text, payload, media, location = storable(
         (provider_message_id, person_id, address, text, payload, media, location)
@@ -249,12 +242,6 @@ def record_inbound(
                 attempts=message.attempts,
                 received_at=message.received_at,
             )
-            if text and len(text) <= choices_up_to:
-                snapshot = replace(
-                    snapshot,
-                    offered_buttons=buttons_offered_before(session, snapshot),
-                    buttons_looked_up=True,
-                )
             session.commit()
             return ClaimedInbound(snapshot)
         except IntegrityError:

@@ -268,7 +268,6 @@ class WhatsAppInput(ProviderInput):
             media=media,
             location=location,
             claim_for=self.worker.claim_for(),
-            choices_up_to=LONGEST_CHOICE_REPLY,
         )
         if inbound_id is None:
             logger.info("WhatsApp message %s received again; already in the inbox", message_sid)
@@ -301,9 +300,7 @@ class WhatsAppInput(ProviderInput):
         anything else is text (never an intent typed as `/intent`)."""
         text = typed_text(message.text)
         if text and len(text) <= LONGEST_CHOICE_REPLY:
-            buttons = message.offered_buttons
-            if not message.buttons_looked_up:
-                buttons = await in_session(queue.buttons_offered_before, message)
+            buttons = await in_session(queue.buttons_offered_before, message)
             chosen = choice_payload(text, buttons)
             if chosen:
                 metadata["chosen_from"] = text

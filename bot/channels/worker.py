@@ -55,11 +55,14 @@ INBOX_MAX_ATTEMPTS = 5
 STORE_RETRY_SECONDS = 3.0
 
 T = TypeVar("T")
-# A replica starts at once on a message its webhook received only while it has fewer
-# turns than this under way; beyond, messages wait in the shared inbox and go to whichever
-# replica claims them first. Otherwise the load balancer, which sends webhooks to the
-# replica that answered last, would pile every conversation onto one replica.
-START_AT_ONCE_BELOW = 16
+# Turns a replica works on at once; beyond, messages wait in the shared inbox and go to
+# whichever replica claims them first. A turn is CPU work on the server's one event loop:
+# more at once do not go faster, and each one more delays everything else on that loop,
+# webhooks included (with 64, acknowledgements took over 30 s under overload in `bousla
+# bench load`). And a replica that started every message its webhook received would get
+# every conversation from the load balancer, which sends webhooks to the replica that
+# answered last.
+TURNS_AT_ONCE = 16
 
 
 class Channel(Protocol):
@@ -78,9 +81,10 @@ class Channel(Protocol):
 @dataclass
 class _Lane:
     """One queue the worker drains (the inbox or the outbox): claimed rows, each handled in
-    its own task, at most `max_concurrent` at a time."""
+    its own task, at most `limit` at a time."""
 
     name: str
+    limit: int
     claim: Callable[..., list[Any]]  # queue.claim_inbound or queue.claim_outbound
     channels: Callable[[], list[str]]
     ready: Callable[[], bool]
@@ -139,6 +143,7 @@ class ChannelWorker:
         self.app: Any = None
         self._inbox = _Lane(
             "inbox",
+            min(max_concurrent, TURNS_AT_ONCE),
             queue.claim_inbound,
             channels=lambda: list(self.inputs),
             ready=lambda: bool(self.inputs) and self._agent_ready(),
@@ -146,6 +151,7 @@ class ChannelWorker:
         )
         self._outbox = _Lane(
             "outbox",
+            max_concurrent,
             queue.claim_outbound,
             channels=lambda: list(self.senders),
             ready=lambda: bool(self.senders),
@@ -235,7 +241,7 @@ class ChannelWorker:
     def claim_for(self, outbox: bool = False) -> float | None:
         """The lease to claim a new row with, if this worker can start on it now; None
         when the row must wait in its queue (worker stopped, Rasa not ready, lane full;
-        for a message, this replica already busy with `START_AT_ONCE_BELOW` others)."""
+        for a message, this replica already busy with `TURNS_AT_ONCE` turns)."""
         lane = self._outbox if outbox else self._inbox
         if not self.running or self._stopping or self._loop is None:
             return None
@@ -244,8 +250,7 @@ class ChannelWorker:
                 return None
         except RuntimeError:
             return None
-        limit = self.max_concurrent if outbox else min(self.max_concurrent, START_AT_ONCE_BELOW)
-        if len(lane.busy) >= limit or not lane.ready():
+        if len(lane.busy) >= lane.limit or not lane.ready():
             return None
         return self.lease_seconds
 
@@ -310,7 +315,7 @@ class ChannelWorker:
             try:
                 lane.wake.clear()
                 claimed = 0
-                free = self.max_concurrent - len(lane.busy)
+                free = lane.limit - len(lane.busy)
                 lane.backlog = free <= 0
                 if free > 0 and lane.ready():
                     rows = await in_session(
