@@ -31,6 +31,10 @@ change what that reader understands. They are the named levels of `fold(text, le
   NFKC, words of letters and digits separated by single spaces. "name_skeleton" reduces
   one such word of four letters or more to an Arabizi / French spelling skeleton
   ("intila9a", "intelaka" → "antalaka"); shorter words stay as they are.
+- "intent_skeleton": an "nlu"-folded text as consonant skeletons, the same in both scripts
+  (Arabic letters as the Arabizi consonant, 3 2 and vowels dropped, 7=h 9=q 5=kh=k, ch=x,
+  gh=g: «بغيت», "bghit", "bghyt" → "bgt"); a feature of the linear intent classifier
+  (bot.nlu.linear_intents) only.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ FoldLevel = Literal[
     "lexicon_arabic",
     "name",
     "name_skeleton",
+    "intent_skeleton",
 ]
 
 # ---------------------------------------------------------------- shared tables
@@ -304,6 +309,41 @@ def _name_skeleton(word: str) -> str:
     return re.sub(r"[aeiouyw]+", "a", word)  # vowels (and w between them) folded
 
 
+# ---------------------------------------------------------------- intent skeleton
+
+# Arabic letters as the consonant an Arabizi writer would type; long vowels, ع and hamza
+# carriers dropped ("بغيت" -> "bgt", like "bghit" and "bghyt").
+_SKELETON_ARABIC = str.maketrans(
+    {"ب": "b", "پ": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "k", "د": "d", "ذ": "d",
+     "ر": "r", "ز": "z", "س": "s", "ش": "x", "ص": "s", "ض": "d", "ط": "t", "ظ": "d", "غ": "g",
+     "ف": "f", "ڤ": "f", "ق": "q", "ك": "k", "گ": "g", "ڭ": "g", "ل": "l", "م": "m", "ن": "n",
+     "ه": "h"}
+)  # fmt: skip
+_SKELETON_LATIN = (
+    ("kh", "k"), ("gh", "g"), ("ch", "x"), ("sh", "x"), ("dj", "j"), ("ou", ""), ("th", "t"),
+    ("3", ""), ("7", "h"), ("9", "q"), ("2", ""), ("5", "k"), ("8", "h"), ("c", "k"),
+)  # fmt: skip
+_SKELETON_DROPPED_LATIN = re.compile(r"[aeiouyw]")
+_SKELETON_KEPT_ARABIC = re.compile(r"[^bdfghjklmnqrstxz]")
+
+
+def _intent_skeleton_word(word: str) -> str:
+    if _ARABIC_LETTER.search(word):
+        word = _SKELETON_KEPT_ARABIC.sub("", word.translate(_SKELETON_ARABIC))
+    else:
+        for spelling, consonant in _SKELETON_LATIN:
+            word = word.replace(spelling, consonant)
+        word = _SKELETON_DROPPED_LATIN.sub("", word)
+    return _REPEATS.sub(r"\1", word)
+
+
+def _intent_skeleton(text: str) -> str:
+    """Darija words of an "nlu"-folded text as consonant skeletons, the same in both
+    scripts (a feature of bot.nlu.linear_intents, never of DIET)."""
+    words = (_intent_skeleton_word(w) for w in re.findall(r"\w+", text))
+    return " ".join(w for w in words if w)
+
+
 _FOLDS: dict[str, Callable[[str], str]] = {
     "nlu": normalise,
     "choice": _choice,
@@ -316,4 +356,5 @@ _FOLDS: dict[str, Callable[[str], str]] = {
     "lexicon_arabic": _lexicon_arabic,
     "name": _name,
     "name_skeleton": _name_skeleton,
+    "intent_skeleton": _intent_skeleton,
 }
