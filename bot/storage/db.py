@@ -144,20 +144,27 @@ def _ping_idle_connections(engine: Engine) -> None:
                 cursor.close()
 
 
+def database_url(url: str | None = None) -> str:
+    """`url`, or the settings' database."""
+    return url or get_settings().app_database_url
+
+
+# Both caches are keyed by the database's URL, never by None: an engine built for the
+# settings of a moment ago (another test's, say) is never handed out for today's.
 @lru_cache(maxsize=4)
-def get_engine(url: str | None = None) -> Engine:
-    return build_engine(url or get_settings().app_database_url)
+def get_engine(url: str) -> Engine:
+    return build_engine(url)
 
 
 @lru_cache(maxsize=4)
-def _session_factory(url: str | None) -> sessionmaker:
+def _session_factory(url: str) -> sessionmaker:
     return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""
-    session: Session = _session_factory(url)()
+    session: Session = _session_factory(database_url(url))()
     try:
         yield session
         session.commit()
@@ -244,7 +251,7 @@ def upgrade_database(url: str | None = None) -> None:
     from alembic import command
     from alembic.config import Config
 
-    url = url or get_settings().app_database_url
+    url = database_url(url)
     check_connection(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

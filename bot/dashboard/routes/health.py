@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.storage.db import get_engine
+from bot.storage.db import database_url, get_engine
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["health"])
 def healthz() -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:
-        with get_engine().connect() as connection:
+        with get_engine(database_url()).connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
