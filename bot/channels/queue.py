@@ -227,23 +227,23 @@ def record_inbound(
             claimed = claim_for is not None and _claim_new_head(
                 session, InboundMessage, message, INBOX_UNFINISHED, "processing", claim_for
             )
-            if not claimed:
-                session.commit()
-                return message.id
-            snapshot = InboundSnapshot(
-                id=message.id,
-                channel=channel,
-                provider_message_id=provider_message_id,
-                person_id=person_id,
-                text=text,
-                payload=payload,
-                media=message.media,
-                location=location,
-                attempts=message.attempts,
-                received_at=message.received_at,
-            )
             session.commit()
-            return ClaimedInbound(snapshot)
+            if not claimed:
+                return message.id
+            return ClaimedInbound(
+                InboundSnapshot(
+                    id=message.id,
+                    channel=channel,
+                    provider_message_id=provider_message_id,
+                    person_id=person_id,
+                    text=text,
+                    payload=payload,
+                    media=message.media,
+                    location=location,
+                    attempts=message.attempts,
+                    received_at=message.received_at,
+                )
+            )
         except IntegrityError:
             session.rollback()
             duplicate = session.execute(

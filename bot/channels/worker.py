@@ -104,15 +104,11 @@ class _Replies:
     here (`OutboxOutput.enqueue`), so it leaves as soon as the previous one is accepted,
     without a claim of its own; recording each row as sent goes on beside the sends."""
 
+    key: tuple[str, str]  # (person, channel)
     rows: deque[queue.OutboundSnapshot]
     current: int | None = None
     taking: bool = True  # still takes rows queued behind its own
     failed: bool = False  # a send failed: rows queued behind go back to the queue
-
-    @property
-    def key(self) -> tuple[str, str]:
-        row = self.rows[0]
-        return row.person_id, row.channel
 
     def row_ids(self) -> list[int]:
         """The rows held: the one being sent and those waiting."""
@@ -269,24 +265,22 @@ class ChannelWorker:
         return replies if replies is not None and replies.taking else None
 
     def outbox_queued(
-        self,
-        claimed: list[queue.OutboundSnapshot] | queue.OutboundSnapshot | None,
-        behind: _Replies | None = None,
+        self, claimed: list[queue.OutboundSnapshot], behind: _Replies | None = None
     ) -> None:
         """After a reply was queued: send it at once if it was claimed (after the replies
         `behind` it, if they are still being sent), else wake the outbox (it waits behind
         its person's earlier messages, or for a free slot)."""
-        rows = [claimed] if isinstance(claimed, queue.OutboundSnapshot) else list(claimed or [])
-        if not rows or not self.running:
+        if not claimed or not self.running:
             self.wake_outbox()
         elif behind is not None and behind.taking:
-            behind.rows.extend(rows)
+            behind.rows.extend(claimed)
         elif behind is not None and behind.failed:
             # Claimed behind a send that has failed since: back to the queue, after it.
             self._outbox.backlog = True
-            asyncio.create_task(self._release_unsent([row.id for row in rows]))
+            ids = [row.id for row in claimed]
+            self._start(self._outbox, ids[0], self._release_unsent(ids))
         else:
-            self._send_in_order(rows)
+            self._send_in_order(claimed)
 
     def _start(self, lane: _Lane, row_id: int, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -471,14 +465,13 @@ class ChannelWorker:
 
     def _send_in_order(self, rows: list[queue.OutboundSnapshot]) -> None:
         """Start sending a person's claimed rows, in order, in one task."""
-        replies = _Replies(deque(rows))
+        replies = _Replies((rows[0].person_id, rows[0].channel), deque(rows))
         self._replies[replies.key] = replies
         self._sending.add(replies)
         self._start(self._outbox, rows[0].id, self._deliver(replies))
 
     async def _deliver(self, replies: _Replies) -> None:
         records: list[asyncio.Task] = []
-        key = replies.key
         try:
             while replies.rows:
                 row = replies.rows.popleft()
@@ -501,8 +494,8 @@ class ChannelWorker:
                     self._send_in_order([following])
         finally:
             replies.taking = False
-            if self._replies.get(key) is replies:
-                del self._replies[key]
+            if self._replies.get(replies.key) is replies:
+                del self._replies[replies.key]
             if records:
                 await asyncio.gather(*records, return_exceptions=True)
             self._sending.discard(replies)

@@ -255,12 +255,7 @@ def breakdown(timings: Path, senders: dict[str, range] | None = None) -> list[di
             continue
         totals[record["part"]] += record["ms"]
         counts[record["part"]] += 1
-    n = len(turns) or 1
-    rows = [
-        {"step": part, "calls_per_turn": round(counts[part] / n, 2),
-         "ms_per_turn": round(totals[part] / n, 2)}
-        for part in sorted(totals, key=lambda p: -totals[p])
-    ]  # fmt: skip
+    rows = _means(totals, counts, len(turns) or 1, per="turn")
     if payload:
         rows.append({
             "step": "action server payload (bytes, events per call)",
@@ -280,10 +275,14 @@ def whatsapp_breakdown(timings: Path) -> list[dict]:
         if record["turn"] == WHATSAPP_PATH:
             totals[record["part"]] += record["ms"]
             counts[record["part"]] += 1
-    n = counts.get(WEBHOOK_STEP) or 1
+    return _means(totals, counts, counts.get(WEBHOOK_STEP) or 1, per="message")
+
+
+def _means(totals: dict[str, float], counts: dict[str, int], n: int, per: str) -> list[dict]:
+    """Calls and milliseconds of each step per `n` turns (or messages), costliest first."""
     return [
-        {"step": part, "calls_per_message": round(counts[part] / n, 2),
-         "ms_per_message": round(totals[part] / n, 2)}
+        {"step": part, f"calls_per_{per}": round(counts[part] / n, 2),
+         f"ms_per_{per}": round(totals[part] / n, 2)}
         for part in sorted(totals, key=lambda p: -totals[p])
     ]  # fmt: skip
 

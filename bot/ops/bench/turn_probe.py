@@ -39,8 +39,9 @@ def _record(part: str, seconds: float, turn: str | None = None, **extra: Any) ->
         out.write(line + "\n")
 
 
-def _time_async(owner: type, name: str, part: str) -> None:
-    """Time the coroutine method `owner.name` (a static one stays static)."""
+def _time_async(owner: type, name: str, part: str, turn: str | None = None) -> None:
+    """Time the coroutine method `owner.name` (a static one stays static), tagged with the
+    turn under way, or with `turn`."""
     static = isinstance(owner.__dict__.get(name), staticmethod)
     original = getattr(owner, name)  # a static method comes back as a plain function
 
@@ -50,7 +51,7 @@ def _time_async(owner: type, name: str, part: str) -> None:
         try:
             return await original(*args, **kwargs)
         finally:
-            _record(part, time.perf_counter() - begun)
+            _record(part, time.perf_counter() - begun, turn=turn)
 
     setattr(owner, name, staticmethod(timed) if static else timed)
 
@@ -158,24 +159,11 @@ def _time_whatsapp_path() -> None:
     from bot.channels.base import OutboxOutput
     from bot.channels.whatsapp import WhatsAppInput, WhatsAppSender
 
-    steps = [
+    for owner, name, part in [
         (WhatsAppInput, "webhook", WEBHOOK_STEP),
         (WhatsAppInput, "read_text", "numbered choices offered before"),
         (OutboxOutput, "enqueue", "reply written to the outbox"),
         (WhatsAppSender, "send", "reply sent to Twilio"),
         (worker.ChannelWorker, "_store_result", "result recorded (reply sent, message done)"),
-    ]
-    for owner, name, part in steps:
-        original = getattr(owner, name)
-
-        def timed(*args, _original=original, _part=part, **kwargs):
-            async def run():
-                begun = time.perf_counter()
-                try:
-                    return await _original(*args, **kwargs)
-                finally:
-                    _record(_part, time.perf_counter() - begun, turn=WHATSAPP_PATH)
-
-            return run()
-
-        setattr(owner, name, functools.wraps(original)(timed))
+    ]:
+        _time_async(owner, name, part, turn=WHATSAPP_PATH)
