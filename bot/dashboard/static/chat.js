@@ -22,6 +22,8 @@
   let waiting = false;   // the person's last message is not answered yet
   let typing = null;
   let pollTimer = null;
+  let polling = false;   // one poll at a time: two at once would show a reply twice
+  let pollAgain = false; // a poll asked for while one was under way
 
   // The id is the conversation's only secret: 128 bits from the browser's cryptographic
   // source (a pseudo-random generator could be predicted).
@@ -101,6 +103,11 @@
 
   async function poll() {
     clearTimeout(pollTimer);
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    polling = true;
     try {
       const query = `sender=${encodeURIComponent(sender)}&after=${lastSeen}&after_mine=${lastMine}`;
       const response = await fetch(`${channelUrl}/messages?${query}`);
@@ -108,13 +115,15 @@
       const { messages, pending } = await response.json();
       for (const message of messages) {
         if (message.author === "person") {
-          lastMine = Math.max(lastMine, message.id);
+          if (message.id <= lastMine) continue;
+          lastMine = message.id;
           if (message.message_id && shownMine.has(message.message_id)) continue;
           if (message.message_id) shownMine.add(message.message_id);
           if (message.text) addBubble(message.text, "user");
           continue;
         }
-        lastSeen = Math.max(lastSeen, message.id);
+        if (message.id <= lastSeen) continue;  // already on the page
+        lastSeen = message.id;
         const who = message.author === "counsellor" ? "bot bubble--counsellor" : "bot";
         if (message.text) addBubble(message.text, who);
         if (message.buttons && message.buttons.length) addButtons(message.buttons);
@@ -127,6 +136,12 @@
     } catch (error) {
       showError(error);
       fastUntil = 0;
+    }
+    polling = false;
+    if (pollAgain) {
+      pollAgain = false;
+      poll();
+      return;
     }
     const fast = waiting || Date.now() < fastUntil;
     pollTimer = setTimeout(poll, fast ? FAST_POLL_MS : SLOW_POLL_MS);
