@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ _JOBS: dict[str, Callable[[Context], Any]] = {}
 _futures: dict[str, Future] = {}
 _executor: ThreadPoolExecutor | None = None
 _context: Context | None = None
+# When each job began and ended (seconds since the jobs started), for the session's summary.
+_times: dict[str, list[float]] = {}
+_started_at = 0.0
 
 
 def job(name: str) -> Callable[[Callable[[Context], Any]], Callable[[Context], Any]]:
@@ -98,15 +102,36 @@ def wanted(items: list[pytest.Item]) -> list[str]:
     return names
 
 
-def run_last(items: list[pytest.Item]) -> None:
-    """Move the tests that use background jobs after all the others (in place, stable)."""
-    items.sort(key=lambda item: item.get_closest_marker(MARKER) is not None)
+def run_last(items: list[pytest.Item], middle: Callable[[pytest.Item], bool]) -> None:
+    """Move the tests that use background jobs after all the others, and the tests for
+    which `middle` is true just before them (in place, stable)."""
+    items.sort(key=lambda item: 2 if item.get_closest_marker(MARKER) else int(middle(item)))
 
 
-def start(items: list[pytest.Item], mktemp: Callable[[str], Path]) -> None:
-    """Start the jobs the selected tests need, one after the other, in one thread."""
-    global _executor, _context
-    names = wanted(items)
+def _timed(name: str, function: Callable[[Context], Any]) -> Callable[[Context], Any]:
+    def run(context: Context) -> Any:
+        _times[name] = [time.monotonic() - _started_at]
+        try:
+            return function(context)
+        finally:
+            _times[name].append(time.monotonic() - _started_at)
+
+    return run
+
+
+def summary() -> list[str]:
+    """A line per job: when it began and ended, from the start of the jobs."""
+    return [f"{name}: {'-'.join(f'{t:.0f}' for t in times)} s" for name, times in _times.items()]
+
+
+def start(
+    items: list[pytest.Item], mktemp: Callable[[str], Path], first: list[str] | None = None
+) -> None:
+    """Start the jobs the selected tests need, one after the other, in one thread (the
+    jobs `first` before them)."""
+    global _executor, _context, _started_at
+    names = list(first or [])
+    names += [name for name in wanted(items) if name not in names]
     if not names:
         return
     unknown = [name for name in names if name not in _JOBS]
@@ -115,8 +140,10 @@ def start(items: list[pytest.Item], mktemp: Callable[[str], Path]) -> None:
         items=list(items), environ=dict(os.environ), settings=Settings(), mktemp=mktemp
     )
     _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tests-background")
+    _times.clear()
+    _started_at = time.monotonic()
     for name in names:
-        _futures[name] = _executor.submit(_JOBS[name], _context)
+        _futures[name] = _executor.submit(_timed(name, _JOBS[name]), _context)
 
 
 def result(name: str) -> Any:

@@ -10,6 +10,7 @@ tests instead of adding to them.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 from collections.abc import Iterator
@@ -43,20 +44,38 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     check_system_deps(item)
 
 
+# Fixtures that need the trained model: in a new checkout it is trained in the background
+# from the session's start (3-4 minutes), so the tests using them run after the others.
+MODEL_FIXTURES = {"trained_model", "loaded_model"}
+
+
+def needs_model(item: pytest.Item) -> bool:
+    return not MODEL_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    background.run_last(items)
+    background.run_last(items, middle=needs_model)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not session.config.option.collectonly:
         temporary = session.config._tmp_path_factory
         temporary.getbasetemp()  # made here, not by two threads at once
-        background.start(session.items, temporary.mktemp)
+        model = ["model"] if any(needs_model(item) for item in session.items) else []
+        background.start(session.items, temporary.mktemp, first=model)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     background.finish()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    lines = background.summary()
+    if lines:
+        terminalreporter.write_sep("-", "background jobs (seconds from the session's start)")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def free_port() -> int:
@@ -121,7 +140,8 @@ def session(database_url) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    """The real model, trained once per test session (reused when already up to date)."""
+    """The real model, trained once per test session (reused when already up to date):
+    the background job `model` trains it from the session's start."""
     return ensure_model(get_settings().models_dir)
 
 
@@ -133,6 +153,23 @@ def loaded_model(trained_model):
     from bot.ops.nlu_eval import load_agent
 
     return load_agent(trained_model)
+
+
+def agent_sharing(loaded, *, action_endpoint=None, tracker_store=None, lock_store=None):
+    """A Rasa agent of its own (stores, action server) on the session's loaded model, as a
+    Rasa server would be: the model's graph holds nothing about conversations, and loading
+    it again costs 40-60 s."""
+    from rasa.core.agent import Agent
+
+    agent = copy.copy(loaded)
+    agent.processor = copy.copy(loaded.processor)
+    agent.tracker_store = Agent._create_tracker_store(tracker_store, loaded.domain)
+    agent.lock_store = Agent._create_lock_store(lock_store)
+    agent.action_endpoint = action_endpoint
+    agent.processor.tracker_store = agent.tracker_store
+    agent.processor.lock_store = agent.lock_store
+    agent.processor.action_endpoint = action_endpoint
+    return agent
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,12 @@ def ensure_model(models_dir: Path) -> Path:
         return train(models_dir=models_dir, quiet=True)
 
 
+@background.job("model")
+def train_the_model(context: background.Context) -> Path:
+    """From the session's start when some test needs the model (conftest.py)."""
+    return ensure_model(context.settings.models_dir)
+
+
 def twilio_env(twilio: FakeTwilioAPI) -> dict[str, str]:
     """WhatsApp through the fake Twilio API."""
     return {

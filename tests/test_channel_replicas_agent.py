@@ -9,7 +9,6 @@ separate processes behind nginx is tests/test_faults_load.py (`make test-load`).
 from __future__ import annotations
 
 import asyncio
-import copy
 import uuid
 
 import pytest
@@ -27,7 +26,7 @@ from bot.ops.scale.private import PrivateRedis
 from bot.settings import get_settings
 from bot.storage.rasa_stores import TrackerStore, fail_loudly
 from tests.channels_support import ChannelServer, wait_for
-from tests.conftest import free_port
+from tests.conftest import agent_sharing, free_port
 from tests.system_deps import require_system
 
 pytestmark = [pytest.mark.slow, require_system("redis-server")]
@@ -66,7 +65,7 @@ async def replica(agent: Agent) -> ChannelServer:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_two_replicas_on_the_real_agent_answer_each_message_once_in_order(
-    database_url, trained_model, domain, monkeypatch
+    database_url, loaded_model, domain, monkeypatch
 ):
     actions_port = free_port()
     with PrivateRedis() as redis, FakeTwilioAPI() as twilio:
@@ -86,20 +85,19 @@ async def test_two_replicas_on_the_real_agent_answer_each_message_once_in_order(
         )
         await actions_server.startup()
         await actions_server.after_start()
-        # The trained model is loaded once (loading it twice costs a minute or more here)
-        # and shared: it holds nothing about conversations. Each replica has its own
-        # agent, processor and Redis lock-store client, as two processes would.
-        first = Agent.load(
-            str(trained_model),
-            action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook"),
-            tracker_store=TrackerStore(),
-            lock_store=RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t"),
-        )
-        second = copy.copy(first)
-        second.lock_store = RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t")
-        second.processor = copy.copy(first.processor)
-        second.processor.lock_store = second.lock_store
-        agents = [first, second]
+        # The session's loaded model is shared (it holds nothing about conversations);
+        # each replica has its own agent, processor and Redis lock-store client, as two
+        # processes would, and both keep trackers in Bousla's own store.
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{actions_port}/webhook")
+        agents = [
+            agent_sharing(
+                loaded_model,
+                action_endpoint=endpoint,
+                tracker_store=TrackerStore(),
+                lock_store=RedisLockStore(host="127.0.0.1", port=redis.port, key_prefix="t"),
+            )
+            for _ in range(2)
+        ]
         for agent in agents:
             fail_loudly(agent)
         handled = [0, 0]

@@ -38,7 +38,7 @@ from bot.settings import get_settings
 from bot.storage.db import session_scope
 from bot.storage.models import Followup, OutboundMessage, Person, Referral, utcnow
 from tests.channels_support import ChannelServer, wait_for
-from tests.conftest import free_port
+from tests.conftest import agent_sharing, free_port
 
 pytestmark = pytest.mark.slow
 Sanic.test_mode = True  # several Sanic apps in one process
@@ -54,10 +54,10 @@ def variant(domain: dict, response: str, language: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def agent(trained_model) -> Agent:
+def agent(loaded_model) -> Agent:
     """Rasa's agent on the trained model, as the Rasa server loads it (in-memory stores)."""
-    return Agent.load(
-        str(trained_model),
+    return agent_sharing(
+        loaded_model,
         action_endpoint=EndpointConfig(url=f"http://127.0.0.1:{ACTIONS_PORT}/webhook"),
     )
 
