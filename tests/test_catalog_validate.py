@@ -551,3 +551,16 @@ def test_a_date_about_to_pass_is_announced(tmp_path):
     assert warning.message.startswith("valid_until 2026-12-20 dans 13 jour(s)")
     [expired] = load_catalog(tmp_path, today=date(2026, 12, 21)).warnings
     assert expired.message.startswith("valid_until 2026-12-20 dépassée : Bousla ne propose plus")
+
+
+def test_a_key_that_is_not_a_name_is_an_error_not_a_crash(tmp_path):
+    """Found by fuzzing: a lone `?` (YAML's key marker) or `1:` read as a key that is not a
+    name, and the loader raised instead of saying what is wrong."""
+    write_sample(tmp_path, "?\n", name="question.yml")
+    write_sample(tmp_path, SAMPLE.read_text(encoding="utf-8") + "1: un\n", name="number.yml")
+    messages = [str(issue) for issue in load_catalog(tmp_path, today=TODAY).errors]
+    assert (
+        "question.yml : un champ doit commencer par son nom (« nom: valeur »), pas par « ? »"
+        in messages
+    )
+    assert any(m.startswith("number.yml : un champ doit commencer par son nom") for m in messages)

@@ -191,6 +191,12 @@ def read_program_file(path: Path) -> tuple[ProgramFile | None, list[CatalogIssue
     if not isinstance(data, dict):
         message = "le fichier doit contenir des champs « nom: valeur » (id: ..., status: ...)"
         return None, [CatalogIssue(name, 1, message)]
+    odd_keys = [key for key in data if not isinstance(key, str)]
+    if odd_keys:  # `?`, `1:` or `true:` at the top: YAML reads a key that is not a name
+        shown = "?" if odd_keys[0] is None else odd_keys[0]
+        message = f"un champ doit commencer par son nom (« nom: valeur »), pas par « {shown} »"
+
+        return None, [CatalogIssue(name, None, message)]
     try:
         program = Program.parse_obj(data)
     except ValidationError as error:
