@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -143,15 +143,14 @@ class _Phrase:
     # distance): a farewell is "je m'en vais" AND "cette nuit" AND "merci pour tout".
     also: tuple[_Phrase, ...] = ()
 
-    @property
-    def anchors(self) -> frozenset[str] | None:
-        """Words one of which must appear as is: a cheap first filter (None: no filter)."""
+    @cached_property
+    def anchor(self) -> tuple[frozenset[str], bool] | None:
+        """Words one of which must appear, and whether it may carry a Darija prefix (the
+        first word of a Darija phrase): a cheap first filter (None: no filter)."""
         for index, word in enumerate(self.words):
             if word is _GAP or word.prefix:
                 continue
-            if index == 0 and self.script != "fr":
-                continue  # may carry a Darija prefix
-            return frozenset(word.alternatives + word.spelled)
+            return frozenset(word.alternatives + word.spelled), index == 0 and self.script != "fr"
         return None
 
 
@@ -168,6 +167,43 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.phrases)
+
+    @cached_property
+    def phrase_index(self) -> _Index:
+        return _Index(self.phrases)
+
+    @cached_property
+    def idiom_index(self) -> _Index:
+        return _Index(self.idioms)
+
+
+class _Index:
+    """Which phrases a message may hold, from its words: a message is compared with the
+    few phrases whose anchor word it has, not with the whole lexicon (a thousand phrases,
+    on every message a person writes)."""
+
+    def __init__(self, phrases: Sequence[_Phrase]) -> None:
+        self.phrases = tuple(phrases)
+        self.by_word: dict[tuple[str, bool, str], list[int]] = {}
+        unanchored = []
+        for number, phrase in enumerate(self.phrases):
+            if phrase.anchor is None:
+                unanchored.append(number)
+                continue
+            words, prefixed = phrase.anchor
+            for word in words:
+                self.by_word.setdefault((phrase.script, prefixed, word), []).append(number)
+        self.unanchored = tuple(unanchored)
+
+    def candidates(self, message: _Message) -> Iterator[_Phrase]:
+        """The phrases `message` may hold, in the lexicon's order."""
+        numbers = set(self.unanchored)
+        for script in SCRIPTS:
+            for word in message.present[script]:
+                numbers.update(self.by_word.get((script, False, word), ()))
+            for word in message.unprefixed(script):
+                numbers.update(self.by_word.get((script, True, word), ()))
+        return (self.phrases[number] for number in sorted(numbers))
 
 
 def _fold_latin(word: str) -> str:
@@ -351,11 +387,28 @@ class _Message:
         self.words = {script: [_word_of(t, script) for t in message] for script in SCRIPTS}
         self.present = {script: set(words) for script, words in self.words.items()}
         self.present["ary_latn"] |= self.present["fr"]  # spelled words (see _Word)
+        self._unprefixed: dict[str, set[str]] = {}
+
+    def unprefixed(self, script: str) -> set[str]:
+        """The words as they are, and without each Darija prefix they may carry."""
+        if script not in self._unprefixed:
+            prefixes = _ARABIC_PREFIXES if script == "ary" else _LATIN_PREFIXES
+            words = set(self.present[script])
+            if script != "fr":
+                for word in self.present[script]:
+                    for cut in range(1, min(_LONGEST_PREFIX, len(word) - 1) + 1):
+                        if word[:cut] in prefixes:
+                            words.add(word[cut:])
+            self._unprefixed[script] = words
+        return self._unprefixed[script]
 
     def spans(self, phrase: _Phrase) -> Iterator[tuple[int, int]]:
-        anchors = phrase.anchors
-        if anchors is not None and not anchors & self.present[phrase.script]:
-            return iter(())
+        anchor = phrase.anchor
+        if anchor is not None:
+            words, prefixed = anchor
+            present = self.unprefixed(phrase.script) if prefixed else self.present[phrase.script]
+            if words.isdisjoint(present):
+                return iter(())
         if any(next(self.spans(part), None) is None for part in phrase.also):
             return iter(())
         return _spans(phrase, self.words[phrase.script], self.words["fr"])
@@ -391,8 +444,10 @@ def _find(text: str, lexicon: Lexicon) -> tuple[DistressMatch | None, bool]:
     message = _Message(text)
     if not message.size:
         return None, False
-    idioms = [span for idiom in lexicon.idioms for span in message.spans(idiom)]
-    for phrase in lexicon.phrases:
+    idioms = [
+        span for idiom in lexicon.idiom_index.candidates(message) for span in message.spans(idiom)
+    ]
+    for phrase in lexicon.phrase_index.candidates(message):
         for span in message.spans(phrase):
             if _overlaps(span, idioms):
                 continue
