@@ -7,9 +7,9 @@ time, on one core; starting the real stack (Rasa loading the model: 40-70 s) or 
 - a module that needs such a thing marks itself `pytest.mark.background("name", ...)`, and
   the job `name` is a function registered with `@job("name")` (tests/stack_support.py, or the
   module itself);
-- once collection is over (conftest.py), the jobs of the selected modules start one after
-  the other in one thread, in the order the tests will need them, and the marked modules
-  run last, after the unit tests;
+- once collection is over (conftest.py), the jobs of the selected modules start in the
+  order the tests will need them, two at a time (WORKERS: the unit tests use one core,
+  each job mostly one), and the marked modules run last, after the unit tests;
 - the module's fixture calls `result("name")`, which waits for the job (or raises its
   error), and uses what it returns exactly as it used what it started itself before.
 
@@ -39,7 +39,8 @@ import pytest
 from bot.settings import Settings
 
 MARKER = "background"
-# A job waits for the ones before it; a test waits at most this long for its job.
+# Jobs run this many at a time, in order; a test waits at most this long for its job.
+WORKERS = 2
 WAIT_SECONDS = 1800
 
 
@@ -127,8 +128,8 @@ def summary() -> list[str]:
 def start(
     items: list[pytest.Item], mktemp: Callable[[str], Path], first: list[str] | None = None
 ) -> None:
-    """Start the jobs the selected tests need, one after the other, in one thread (the
-    jobs `first` before them)."""
+    """Start the jobs the selected tests need, WORKERS at a time, in order (the jobs
+    `first` before them)."""
     global _executor, _context, _started_at
     names = list(first or [])
     names += [name for name in wanted(items) if name not in names]
@@ -136,10 +137,16 @@ def start(
         return
     unknown = [name for name in names if name not in _JOBS]
     assert not unknown, f"no background job registered as {unknown}"
+    lock = threading.Lock()
+
+    def make_temporary(name: str) -> Path:
+        with lock:  # pytest numbers its directories: one at a time
+            return mktemp(name)
+
     _context = Context(
-        items=list(items), environ=dict(os.environ), settings=Settings(), mktemp=mktemp
+        items=list(items), environ=dict(os.environ), settings=Settings(), mktemp=make_temporary
     )
-    _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tests-background")
+    _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tests-background")
     _times.clear()
     _started_at = time.monotonic()
     for name in names:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -37,8 +38,9 @@ def start_newcomer_stacks(context: background.Context) -> list[Stack]:
     for _ in [item for item in context.items if item.path == Path(__file__)]:
         stack = Stack(var_dir=context.mktemp("newcomer") / "var", environ=context.environ)
         context.cleanup(stack.stop)
-        stacks.append(stack.start())
-    return stacks
+        stacks.append(stack)
+    with ThreadPoolExecutor(max_workers=len(stacks) or 1) as starting:  # at once: 2 cores
+        return list(starting.map(Stack.start, stacks))
 
 
 @pytest.fixture
