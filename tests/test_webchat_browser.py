@@ -110,3 +110,51 @@ async def test_the_web_chat_in_a_browser(database_url, monkeypatch):
     finally:
         await server.stop()
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_slow_polls_never_show_a_message_twice(database_url, monkeypatch):
+    """On a slow connection a poll is still under way when the person sends the next
+    message (which polls at once): both polls saw the same replies and the page showed each
+    of them twice (seen in CI under load). Here every poll takes 0.6 s."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from bot.dashboard.app import create_app
+
+    monkeypatch.setenv("BOUSLA_CHANNEL_POLL_SECONDS", "0.05")
+    server = await start_channel_server(
+        [WebchatInput.from_credentials(None)], ScriptedBot(), cors=True
+    )
+    monkeypatch.setenv("RASA_PORT", str(server.port))
+    get_settings.cache_clear()
+    try:
+        with LiveServer(create_app(poll_seconds=0.2), free_port()) as dashboard:
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(
+                    executable_path=str(CHROMIUM),
+                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+                )
+                page = await browser.new_page()
+
+                async def slowly(route) -> None:
+                    await asyncio.sleep(0.6)
+                    await route.continue_()
+
+                await page.route("**/webhooks/webchat/messages*", slowly)
+                await page.goto(f"{dashboard.url}/chat")
+                sent = ["salam", "bghit nkhdem", "ok", "merci"]
+                for text in sent:
+                    await page.fill("#text", text)
+                    await page.press("#text", "Enter")
+                    await page.wait_for_timeout(250)  # mid-poll, most of the time
+                await page.wait_for_selector("text=echo:merci")
+                await page.wait_for_timeout(2500)  # the polls under way finish
+                bot = await page.locator("li.bubble--bot:not(.bubble--typing)").all_inner_texts()
+                assert bot == [f"echo:{text}" for text in sent]
+                assert await page.locator("li.bubble--user").all_inner_texts() == sent
+                await browser.close()
+    finally:
+        await server.stop()
+        get_settings.cache_clear()
