@@ -22,6 +22,7 @@ from bot.actions.profile_form import (
     ActionAskAge,
     ActionAskCommune,
     ActionAskProfileConsent,
+    ActionAskSituation,
     ValidateProfileForm,
 )
 from bot.storage.models import Consent, Person
@@ -155,7 +156,7 @@ async def test_a_bad_answer_is_asked_again_once_with_an_example_then_skipped(
     assert events["requested_slot"] == slot  # the same question...
     assert dispatcher.messages == []
     ask = type(f"Ask{slot}", (ActionAskAge,), {"slot": slot})()
-    ask.run(dispatcher, form_tracker(first, slots={**slots, **events}), domain)
+    ask.run(dispatcher, form_tracker(first, events, slots=slots), domain)  # this turn's events
     assert responses(dispatcher) == [f"utter_ask_{slot}_again"]  # ... with an example
     dispatcher.messages.clear()
 
@@ -416,7 +417,7 @@ async def test_an_unclear_consent_is_asked_again_then_taken_as_no(dispatcher, do
         form_tracker("bzaf", {"profile_consent": "bzaf"}, requested="profile_consent"),
     )
     assert events["profile_reasked"] == ["profile_consent"]
-    ActionAskProfileConsent().run(dispatcher, form_tracker("", slots=events), domain)
+    ActionAskProfileConsent().run(dispatcher, form_tracker("bzaf", events), domain)
     assert responses(dispatcher) == ["utter_ask_profile_consent_again"]
     dispatcher.messages.clear()
     events = await validate(
@@ -436,10 +437,19 @@ async def test_an_unclear_consent_is_asked_again_then_taken_as_no(dispatcher, do
 # ------------------------------------------------------------------ questions
 def test_questions_use_the_example_only_after_a_miss(dispatcher, domain):
     ActionAskCommune().run(dispatcher, form_tracker(""), domain)
-    ActionAskCommune().run(
-        dispatcher, form_tracker("", slots={"profile_reasked": ["commune"]}), domain
-    )
+    # The validation of this very message put the question in profile_reasked: a miss.
+    ActionAskCommune().run(dispatcher, form_tracker("", {"profile_reasked": ["commune"]}), domain)
     assert responses(dispatcher) == ["utter_ask_commune", "utter_ask_commune_again"]
+
+
+@pytest.mark.parametrize("text", ["ok", "merci", "chno howa idmaj?"])
+def test_after_a_miss_a_small_word_or_an_aside_gets_the_plain_question(dispatcher, domain, text):
+    """Seen live: "la" (a miss), then "ok", "merci bzf" and a programme question each
+    got "Ma fhmtch 🤔 Khtar mn la liste..." again: the miss of an earlier turn, still in
+    profile_reasked, chose the wording. Only a miss in this turn does now."""
+    earlier_miss = {"profile_reasked": ["situation"]}
+    ActionAskSituation().run(dispatcher, form_tracker(text, slots=earlier_miss), domain)
+    assert responses(dispatcher) == ["utter_ask_situation"]
 
 
 def test_every_question_exists_with_and_without_example(domain):

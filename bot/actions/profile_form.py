@@ -266,9 +266,22 @@ class AskProfileQuestion(Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        again = self.slot in (tracker.get_slot(REASKED) or [])
+        again = missed_just_now(tracker, self.slot)
         dispatcher.utter_message(response=f"utter_ask_{self.slot}{'_again' if again else ''}")
         return []
+
+
+def missed_just_now(tracker: Tracker, slot: str) -> bool:
+    """Whether the person's latest message was a miss for `slot`: its validation, in this
+    turn, put the slot in REASKED. An "ok", "merci" or a question about a programme after
+    a miss gets the question again without "ma fhmtch" (the slot stays in REASKED: the
+    next miss skips it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == REASKED:
+            return slot in (event.get("value") or [])
+    return False
 
 
 class ActionAskProfileConsent(AskProfileQuestion):
