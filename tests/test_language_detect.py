@@ -111,9 +111,19 @@ def test_under_a_millisecond_a_message():
     durations.sort()
     assert durations[len(durations) // 2] < 0.001
     assert durations[int(len(durations) * 0.95)] < 0.001
-    started = time.thread_time()
-    detect("bghit nkhdem f casa " * 5000)  # 100,000 characters: only the start is read
-    assert time.thread_time() - started < 0.01
+
+    def cpu_time(text: str) -> float:  # the best of 3: one run can be slowed by the others
+        times = []
+        for _ in range(3):
+            started = time.thread_time()
+            detect(text)
+            times.append(time.thread_time() - started)
+        return min(times)
+
+    # Only the start of a message is read: 100,000 characters cost what 1,000 do (a bound
+    # of 10 ms alone failed once in CI at 10.8 ms, on a busy machine where 1,000 cost 3).
+    huge, long = cpu_time("bghit nkhdem f casa " * 5000), cpu_time("bghit nkhdem f casa " * 50)
+    assert huge < max(3 * long, 0.002) and huge < 0.05, (huge, long)
 
 
 def test_accuracy_on_the_held_out_set():
