@@ -57,18 +57,25 @@ def found(extractor: CRFEntityExtractor, tokenizer: WhitespaceTokenizer) -> list
     return [[(e["entity"], e["value"]) for e in m.get(ENTITIES, [])] for m in messages]
 
 
-def test_loaded_without_training_again_it_finds_what_rasas_extractor_finds(tmp_path, monkeypatch):
+def trained(tmp_path, extractor: type[CRFEntityExtractor]) -> tuple:
+    """`extractor` trained on TRAINING and persisted: what loading it again needs (the
+    arguments of `load`) and the tokenizer for the messages."""
     storage, resource = LocalModelStorage(tmp_path), Resource("crf")
     context = ExecutionContext(GraphSchema({}), "test")
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
     data = RasaYAMLReader().reads(TRAINING)
     tokenizer.process_training_data(data)
     featurized(data.training_examples)
-    config = StoredCRFEntityExtractor.get_default_config()
-    StoredCRFEntityExtractor.create(config, storage, resource, context).train(data)
+    config = extractor.get_default_config()
+    extractor.create(config, storage, resource, context).train(data)
+    return (config, storage, resource, context), tokenizer
+
+
+def test_loaded_without_training_again_it_finds_what_rasas_extractor_finds(tmp_path, monkeypatch):
+    stored, tokenizer = trained(tmp_path, StoredCRFEntityExtractor)
 
     # Rasa's own load trains again from the stored data; ours must not.
-    rasas = CRFEntityExtractor.load(config, storage, resource, context)
+    rasas = CRFEntityExtractor.load(*stored)
     trainings = []
     original = StoredCRFEntityExtractor.train_model.__func__
     monkeypatch.setattr(
@@ -76,7 +83,7 @@ def test_loaded_without_training_again_it_finds_what_rasas_extractor_finds(tmp_p
         "train_model",
         classmethod(lambda cls, *args: trainings.append(args) or original(cls, *args)),
     )
-    ours = StoredCRFEntityExtractor.load(config, storage, resource, context)
+    ours = StoredCRFEntityExtractor.load(*stored)
     assert trainings == []
     assert list(ours.entity_taggers) == list(rasas.entity_taggers) == ["entity"]
     expected = found(rasas, tokenizer)
@@ -86,15 +93,6 @@ def test_loaded_without_training_again_it_finds_what_rasas_extractor_finds(tmp_p
 
 def test_an_archive_without_the_stored_crf_is_loaded_by_training_again(tmp_path):
     """Models trained before this component: Rasa's way, by training again."""
-    storage, resource = LocalModelStorage(tmp_path), Resource("crf")
-    context = ExecutionContext(GraphSchema({}), "test")
-    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    data = RasaYAMLReader().reads(TRAINING)
-    tokenizer.process_training_data(data)
-    featurized(data.training_examples)
-    config = CRFEntityExtractor.get_default_config()
-    CRFEntityExtractor.create(config, storage, resource, context).train(data)
-    loaded = StoredCRFEntityExtractor.load(config, storage, resource, context)
-    assert found(loaded, tokenizer) == found(
-        CRFEntityExtractor.load(config, storage, resource, context), tokenizer
-    )
+    stored, tokenizer = trained(tmp_path, CRFEntityExtractor)
+    loaded = StoredCRFEntityExtractor.load(*stored)
+    assert found(loaded, tokenizer) == found(CRFEntityExtractor.load(*stored), tokenizer)
