@@ -139,14 +139,8 @@ def start(
         return
     unknown = [name for name in names if name not in _JOBS]
     assert not unknown, f"no background job registered as {unknown}"
-    lock = threading.Lock()
-
-    def make_temporary(name: str) -> Path:
-        with lock:  # pytest numbers its directories: one at a time
-            return mktemp(name)
-
     _context = Context(
-        items=list(items), environ=dict(os.environ), settings=Settings(), mktemp=make_temporary
+        items=list(items), environ=dict(os.environ), settings=Settings(), mktemp=mktemp
     )
     _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tests-background")
     _times.clear()

@@ -195,7 +195,6 @@ def read_program_file(path: Path) -> tuple[ProgramFile | None, list[CatalogIssue
     if odd_keys:  # `?`, `1:` or `true:` at the top: YAML reads a key that is not a name
         shown = "?" if odd_keys[0] is None else odd_keys[0]
         message = f"un champ doit commencer par son nom (« nom: valeur »), pas par « {shown} »"
-
         return None, [CatalogIssue(name, None, message)]
     try:
         program = Program.parse_obj(data)

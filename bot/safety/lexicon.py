@@ -201,6 +201,8 @@ class _Index:
         for script in SCRIPTS:
             for word in message.present[script]:
                 numbers.update(self.by_word.get((script, False, word), ()))
+            if script == "fr":
+                continue  # no prefixes: French anchors are all in `present`
             for word in message.unprefixed(script):
                 numbers.update(self.by_word.get((script, True, word), ()))
         return (self.phrases[number] for number in sorted(numbers))
